@@ -1,0 +1,60 @@
+# The two commands: `make run` and `make test`. Both install what they need first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.12 || command -v python3)
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# Tests use the real PostgreSQL and Redis when they answer on 127.0.0.1 (ours and CI do).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coalition
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test lint typecheck pytest messages check-deploy clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+run: export DJANGO_DEBUG := $(or $(DJANGO_DEBUG),1)
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	bin/run-dev $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	DJANGO_DEBUG=1 $(VENV)/bin/mypy .
+
+pytest: install
+	@if $(PY) bin/services-up.py; then \
+	  echo "Using PostgreSQL and Redis on 127.0.0.1"; \
+	  DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	    $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	else \
+	  echo "PostgreSQL/Redis not reachable: running on SQLite; integration tests will skip"; \
+	  $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	fi
+
+test: lint typecheck pytest
+
+messages: install
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l ru --no-obsolete --no-location \
+	  --ignore='.venv/*' --ignore='.tools/*' --ignore='var/*'
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l ru --ignore='.venv/*' --ignore='.tools/*'
+
+check-deploy: install
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc a-zA-Z0-9) \
+	  DJANGO_ALLOWED_HOSTS=coalition.example $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) .tools var

@@ -1,0 +1,348 @@
+"""Coalition settings: one file, every value from an environment variable.
+
+With no DATABASE_URL / REDIS_URL the project runs embedded: SQLite, Celery tasks run in-process
+and outgoing mail is written as files to ``var/mail/``. That is what ``make run`` gives a
+newcomer; production sets the variables listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("COALITION_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name, "")
+    if not value.strip():
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+TESTING = "pytest" in sys.modules or env_bool("COALITION_TESTING", False)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        # Development only: a fixed key keeps sessions valid across restarts of `make run`.
+        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+    else:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Production mode (DJANGO_DEBUG off) needs a long random "
+            "secret, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`. "
+            "For local development set DJANGO_DEBUG=1 (make run does)."
+        )
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = os.environ.get("COALITION_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_countries",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "coalition",
+    "members",
+    "campaigns",
+    "outbox",
+]
+
+MIDDLEWARE = [
+    "coalition.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "coalition.ratelimit.RateLimitMiddleware",
+    "members.middleware.MfaSetupRedirectMiddleware",
+]
+
+ROOT_URLCONF = "coalition.urls"
+WSGI_APPLICATION = "coalition.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "coalition.sqlite3",
+            # Tasks run in-process in embedded mode, so writers share one file: wait, don't fail.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache, Celery broker ----------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("COALITION_CACHE_PREFIX", "coalition"),
+            # A cache outage must not take sign-in or signing down with it: short timeouts.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 100
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Every periodic job is safe to run twice (each claims its rows with a conditional update).
+    "outbox-relay": {"task": "outbox.tasks.outbox_relay", "schedule": 2.0},
+    "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": 60.0},
+    "decisions-close-due": {"task": "members.tasks.decisions_close_due", "schedule": 60.0},
+}
+
+# --- Mail -----------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "")
+MAIL_DIR = Path(os.environ.get("COALITION_MAIL_DIR", VAR_DIR / "mail"))
+if not EMAIL_BACKEND:
+    if os.environ.get("EMAIL_HOST"):
+        EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    else:
+        EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = MAIL_DIR
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 15)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Coalition <noreply@coalition.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_")
+}
+OUTBOX_MAX_ATTEMPTS = env_int("COALITION_OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_RETRY_BASE_SECONDS = env_int("COALITION_OUTBOX_RETRY_BASE_SECONDS", 30)
+OUTBOX_STUCK_AFTER_SECONDS = env_int("COALITION_OUTBOX_STUCK_AFTER_SECONDS", 300)
+OUTBOX_RELAY_BATCH = env_int("COALITION_OUTBOX_RELAY_BATCH", 200)
+OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("COALITION_MESSAGE_ID_DOMAIN", "coalition.example")
+
+# --- Accounts (django-allauth) ------------------------------------------------------------
+AUTH_USER_MODEL = "members.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Coalition] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_RATE_LIMITS = {
+    # Login lockout: allauth counts failures per IP and per account in a sliding window.
+    "login": os.environ.get("COALITION_RL_LOGIN", "30/m/ip"),
+    "login_failed": os.environ.get("COALITION_RL_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": os.environ.get("COALITION_RL_SIGNUP", "10/h/ip"),
+    "reset_password": os.environ.get("COALITION_RL_RESET_PASSWORD", "20/m/ip,5/m/key"),
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Coalition"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "members:dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+
+# --- Coalition rules ----------------------------------------------------------------------
+# Decisions: quorum is the share of member organizations that must vote (abstaining counts);
+# a decision passes when agree / (agree + disagree) is above the threshold and nobody blocks.
+DECISION_QUORUM = env_float("COALITION_DECISION_QUORUM", 0.5)
+DECISION_THRESHOLD = env_float("COALITION_DECISION_THRESHOLD", 0.5)
+DECISION_DEADLINE = timedelta(days=env_int("COALITION_DECISION_DEADLINE_DAYS", 7))
+INVITATION_VALID_FOR = timedelta(days=env_int("COALITION_INVITATION_VALID_DAYS", 14))
+# Organization admins act for their whole organization: they must use two-factor sign-in.
+REQUIRE_ADMIN_MFA = env_bool("COALITION_REQUIRE_ADMIN_MFA", True)
+# "rate/period" strings per form; see coalition/ratelimit.py.
+RATE_LIMITS = {
+    "org_apply": os.environ.get("COALITION_RL_ORG_APPLY", "5/h"),
+    "org_invite": os.environ.get("COALITION_RL_ORG_INVITE", "30/h"),
+    "vote": os.environ.get("COALITION_RL_VOTE", "30/m"),
+}
+# Keyed hashes of IP addresses and tokens use this key, so a leaked cache or table reveals
+# neither. Defaults to the secret key; set it separately to rotate one without the other.
+HASH_KEY = os.environ.get("COALITION_HASH_KEY", SECRET_KEY)
+# How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).
+TRUSTED_PROXY_COUNT = env_int("COALITION_TRUSTED_PROXY_COUNT", 0)
+RATELIMIT_ENABLE = env_bool("COALITION_RATELIMIT_ENABLE", True)
+
+# --- Internationalization -----------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# --- Static files -------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+
+# --- Security -----------------------------------------------------------------------------
+# No request may leave for another host: fonts, scripts, styles and images are ours.
+SECURE_CSP = {
+    "default-src": [CSP.NONE],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+CSRF_FAILURE_VIEW = "coalition.views.csrf_failure"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Logging: JSON lines with request ids, never personal data ----------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "coalition.middleware.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": os.environ.get("COALITION_LOG_FORMAT", "plain" if DEBUG else "json"),
+        }
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("COALITION_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.security": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,41 @@
+"""django-allauth hooks: account mail goes through the outbox; IPs are only ever hashed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.mail import EmailMultiAlternatives
+from django.http import HttpRequest
+
+from coalition.ratelimit import client_fingerprint
+from outbox.services import email_enqueue
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        # Rendering stays allauth's; sending leaves the request: a slow or down SMTP server must
+        # not make sign-up fail or hang, and a failed send is retried by the outbox.
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        html = ""
+        if isinstance(message, EmailMultiAlternatives):
+            html = next(
+                (str(body) for body, mime in message.alternatives if mime == "text/html"), ""
+            )
+        email_enqueue(
+            kind="account." + template_prefix.rsplit("/", 1)[-1],
+            to=email,
+            subject=str(message.subject),
+            body_text=str(message.body),
+            body_html=html,
+        )
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth keys its login/sign-up rate limits by this value; a keyed hash keeps plain
+        # addresses out of the cache.
+        return client_fingerprint(request)

@@ -1,0 +1,57 @@
+"""The outbox: every outgoing email is a row before it is a message.
+
+A row is written in the same transaction as whatever caused it (a sign-up, a closed decision),
+so nothing is sent for work that rolled back and nothing is lost when the broker is down.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Email(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(_("kind"), max_length=80)
+    to = models.EmailField(_("recipient"), max_length=254)
+    from_email = models.CharField(_("from"), max_length=254)
+    reply_to = models.CharField(_("reply to"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text body"))
+    body_html = models.TextField(_("HTML body"), blank=True)
+    # A stable Message-ID: if a worker dies between the SMTP hand-off and marking the row sent,
+    # the one possible re-send carries the same id, which receiving systems use to drop copies.
+    message_id = models.CharField(max_length=255, unique=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_email_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="outbox_sent_has_sent_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"

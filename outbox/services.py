@@ -1,0 +1,105 @@
+"""Writing to the outbox. The only way any part of Coalition sends an email."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from outbox.models import Email
+
+logger = logging.getLogger(__name__)
+
+
+def email_enqueue(
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    reply_to: str = "",
+    from_email: str | None = None,
+) -> Email:
+    """Queue one email. Call inside the transaction that causes it; it leaves with the commit."""
+    email = Email.objects.create(
+        kind=kind,
+        to=to,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        reply_to=reply_to,
+        subject=" ".join(subject.splitlines()).strip()[:255],
+        body_text=body_text,
+        body_html=body_html,
+        message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
+    )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # Embedded mode has no broker and no relay: send right after the commit, in-process.
+        transaction.on_commit(lambda: _send_in_process(email.pk))
+    return email
+
+
+def email_enqueue_template(
+    *,
+    kind: str,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str | None = None,
+    reply_to: str = "",
+) -> Email:
+    """Render ``<template>_subject.txt``, ``_body.txt`` (and ``_body.html`` if present)."""
+    context = {"site_url": settings.SITE_URL, **context}
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"{template}_subject.txt", context)
+        body_text = render_to_string(f"{template}_body.txt", context).strip()
+    return email_enqueue(
+        kind=kind, to=to, subject=subject, body_text=body_text + "\n", reply_to=reply_to
+    )
+
+
+def _send_in_process(email_id: int) -> None:
+    from outbox.tasks import outbox_send
+
+    try:
+        outbox_send.apply(args=[email_id])
+    except Exception:
+        # The row stays queued; the periodic runner picks it up. A request must not fail here.
+        logger.exception("in-process send failed", extra={"email_id": email_id})
+
+
+def email_retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter, capped at six hours."""
+    base = settings.OUTBOX_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
+    capped = min(base, 6 * 60 * 60)
+    return timedelta(seconds=capped / 2 + random.uniform(0, capped / 2))  # noqa: S311
+
+
+def email_retry(*, email: Email) -> Email:
+    """An admin asks to try a failed or cancelled email again."""
+    updated = Email.objects.filter(
+        pk=email.pk, status__in=[Email.Status.FAILED, Email.Status.CANCELLED]
+    ).update(
+        status=Email.Status.QUEUED,
+        next_attempt_at=timezone.now(),
+        dispatched_at=None,
+        attempts=0,
+    )
+    email.refresh_from_db()
+    if updated and settings.CELERY_TASK_ALWAYS_EAGER:
+        _send_in_process(email.pk)
+    return email
+
+
+def email_cancel(*, email: Email) -> Email:
+    Email.objects.filter(pk=email.pk, status=Email.Status.QUEUED).update(
+        status=Email.Status.CANCELLED
+    )
+    email.refresh_from_db()
+    return email
