@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.conf import LazySettings
+from django.core.cache import cache
+
+from tests.factories import MemberOrganizationFactory, UserFactory, make_admin
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM guard would refuse
+# every query made from it although nothing runs concurrently.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _embedded_tasks(settings: LazySettings, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Unit tests run tasks in-process; integration tests use the real worker instead."""
+    if request.node.get_closest_marker("integration") is None:
+        settings.CELERY_TASK_ALWAYS_EAGER = True
+        cache.clear()  # rate-limit counters must not leak from one test into the next
+    settings.SITE_URL = "http://testserver"
+    yield
+
+
+@pytest.fixture
+def user(db: None) -> object:
+    return UserFactory()
+
+
+@pytest.fixture
+def members(db: None) -> list[object]:
+    """Four member organizations, each with one admin who has two-factor sign-in set up."""
+    organizations = MemberOrganizationFactory.create_batch(4)
+    for organization in organizations:
+        make_admin(organization)
+    return organizations
