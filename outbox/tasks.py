@@ -14,7 +14,7 @@ from datetime import timedelta
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -75,7 +75,7 @@ def outbox_send(email_id: int) -> str:
         return "skipped"
     email = Email.objects.get(pk=email_id)
     try:
-        with get_connection(timeout=settings.EMAIL_TIMEOUT) as connection:
+        with mailers.default as connection:
             sent = connection.send_messages([_message(email)])
         if not sent:
             raise smtplib.SMTPException("the mail backend accepted no message")

@@ -21,6 +21,8 @@ def _embedded_tasks(settings: LazySettings, request: pytest.FixtureRequest) -> I
         settings.CELERY_TASK_ALWAYS_EAGER = True
         cache.clear()  # rate-limit counters must not leak from one test into the next
     settings.SITE_URL = "http://testserver"
+    # Real hashing costs ~0.3 s per user; the hasher is Django's concern, not ours.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
 
 
