@@ -11,6 +11,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -128,7 +129,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "coalition.sqlite3",
+            "NAME": str(VAR_DIR / "coalition.sqlite3"),
             # Tasks run in-process in embedded mode, so writers share one file: wait, don't fail.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
@@ -175,15 +176,16 @@ CELERY_BEAT_SCHEDULE = {
 # --- Mail -----------------------------------------------------------------------------------
 MAIL_DIR = Path(os.environ.get("COALITION_MAIL_DIR", VAR_DIR / "mail"))
 EMAIL_TIMEOUT_SECONDS = env_int("EMAIL_TIMEOUT", 15)
+MAILERS: dict[str, dict[str, Any]]
 if os.environ.get("EMAIL_BACKEND"):
     # e.g. anymail.backends.postmark.EmailBackend, configured through ANYMAIL_* variables.
     MAILERS = {"default": {"BACKEND": os.environ["EMAIL_BACKEND"]}}
-elif os.environ.get("EMAIL_HOST"):
+elif os.environ.get("EMAIL_HOST") or not (DEBUG or TESTING):
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ["EMAIL_HOST"],
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
                 "port": env_int("EMAIL_PORT", 25),
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -112,10 +112,4 @@ def organization_admission(*, organization: Organization) -> Decision | None:
         Decision.objects.filter(organization=organization, kind=Decision.Kind.ADMIT_MEMBER)
         .order_by("-opened_at")
         .first()
-    )
-
-
-def decisions_due(*, now: timezone.datetime | None = None) -> QuerySet[Decision]:
-    return Decision.objects.filter(
-        Q(status=Decision.Status.OPEN), Q(deadline__lte=now or timezone.now())
     )

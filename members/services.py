@@ -77,7 +77,7 @@ def organization_apply(
         name=name,
         slug=_unique_slug(name),
         country_of_registration=country_of_registration,
-        countries_of_operation=countries_of_operation,
+        countries_of_operation=countries_of_operation,  # type: ignore[misc]
         website=website,
         mission=mission,
         languages=languages,

@@ -68,7 +68,7 @@ def _send_in_process(email_id: int) -> None:
     from outbox.tasks import outbox_send
 
     try:
-        outbox_send.apply(args=[email_id])
+        outbox_send.apply(args=(email_id,))
     except Exception:
         # The row stays queued; the periodic runner picks it up. A request must not fail here.
         logger.exception("in-process send failed", extra={"email_id": email_id})

@@ -1,0 +1,94 @@
+"""Project-level behaviour: settings from the environment, commands, demo data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from members.models import Decision, Organization, Vote
+from outbox.models import Email
+from tests.factories import OrganizationFactory, make_admin
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "COALITION_"))}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_without_secret_key_stops_with_a_clear_message():
+    result = _manage("check", DJANGO_DEBUG="0")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_deploy_checks_pass_in_production_mode():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="a-long-random-production-secret-for-this-test-0123456789-abcdefgh",
+        DJANGO_ALLOWED_HOSTS="coalition.example",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent():
+    call_command("seed_demo")
+    counts = (Organization.objects.count(), Decision.objects.count(), Vote.objects.count())
+    call_command("seed_demo")
+    assert (Organization.objects.count(), Decision.objects.count(), Vote.objects.count()) == counts
+    assert Organization.objects.filter(status=Organization.Status.MEMBER).count() == 5
+    pending = Decision.objects.get(status=Decision.Status.OPEN)
+    assert pending.votes.count() == 2
+    # demo data never addresses a real mailbox
+    assert all(e.to.endswith(".example.org") for e in Email.objects.all())
+
+
+@pytest.mark.django_db
+def test_admit_founding_member_command():
+    organization = OrganizationFactory(slug="founder")
+    make_admin(organization)
+    call_command("admit_founding_member", "founder")
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.MEMBER
+    with pytest.raises(CommandError, match="already a member"):
+        call_command("admit_founding_member", "founder")
+    with pytest.raises(CommandError, match="No organization"):
+        call_command("admit_founding_member", "nobody")
+
+
+@pytest.mark.django_db
+def test_demo_vote_refuses_outside_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development only"):
+        call_command("demo_vote")
+
+
+@pytest.mark.django_db
+def test_demo_vote_lets_demo_members_decide_a_new_application(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("demo_vote", "--close")
+    pending = Decision.objects.get(organization__name="Prague Civic Initiative")
+    assert pending.status == Decision.Status.CLOSED
+    assert pending.outcome == Decision.Outcome.ADOPTED
+    assert Organization.objects.get(name="Prague Civic Initiative").is_member
