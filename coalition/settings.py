@@ -171,6 +171,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "outbox.tasks.outbox_relay", "schedule": 2.0},
     "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": 60.0},
     "decisions-close-due": {"task": "members.tasks.decisions_close_due", "schedule": 60.0},
+    "signature-counts": {"task": "campaigns.tasks.signature_counts_fold", "schedule": 2.0},
+    "signature-reminders": {
+        "task": "campaigns.tasks.signatures_remind_and_expire",
+        "schedule": 600.0,
+    },
 }
 
 # --- Mail -----------------------------------------------------------------------------------
@@ -265,8 +270,18 @@ DECISION_DEADLINE = timedelta(days=env_int("COALITION_DECISION_DEADLINE_DAYS", 7
 INVITATION_VALID_FOR = timedelta(days=env_int("COALITION_INVITATION_VALID_DAYS", 14))
 # Organization admins act for their whole organization: they must use two-factor sign-in.
 REQUIRE_ADMIN_MFA = env_bool("COALITION_REQUIRE_ADMIN_MFA", True)
+# Campaigns: how many co-sponsoring organizations a campaign needs to go (and stay) live.
+CAMPAIGN_MIN_COSPONSORS = env_int("COALITION_CAMPAIGN_MIN_COSPONSORS", 2)
+# Signatures: double opt-in. Unconfirmed ones get reminders, then expire and are deleted.
+SIGNATURE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_SIGNATURE_CONFIRM_DAYS", 7))
+SIGNATURE_REMINDERS = env_int("COALITION_SIGNATURE_REMINDERS", 2)
+SIGNATURE_REMINDER_INTERVAL = timedelta(hours=env_int("COALITION_SIGNATURE_REMINDER_HOURS", 48))
+SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEND_MINUTES", 10))
 # "rate/period" strings per form; see coalition/ratelimit.py.
 RATE_LIMITS = {
+    "sign_ip": os.environ.get("COALITION_RL_SIGN_IP", "20/h"),
+    "sign_domain": os.environ.get("COALITION_RL_SIGN_DOMAIN", "600/h"),
+    "campaign_edit": os.environ.get("COALITION_RL_CAMPAIGN_EDIT", "60/h"),
     "org_apply": os.environ.get("COALITION_RL_ORG_APPLY", "5/h"),
     "org_invite": os.environ.get("COALITION_RL_ORG_INVITE", "30/h"),
     "vote": os.environ.get("COALITION_RL_VOTE", "30/m"),

@@ -14,4 +14,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", admin.site.urls),
     path("", include("members.urls")),
+    path("", include("campaigns.urls")),
 ]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from allauth.mfa.utils import is_mfa_enabled
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coalition.ratelimit import limit
-from members import selectors, services
+from members import access, selectors, services
 from members.forms import (
     DecisionProposalForm,
     InvitationForm,
@@ -23,30 +21,15 @@ from members.forms import (
     RoleForm,
     VoteForm,
 )
-from members.middleware import MfaSetupRequired
 from members.models import Decision, Invitation, Membership, Organization, User
 
 
 def _organization_for_admin(request: HttpRequest, slug: str) -> Organization:
-    """The organization named in the URL, if the signed-in person administers it.
-
-    Admins act for their whole organization, so they must have two-factor sign-in set up.
-    """
-    organization = get_object_or_404(Organization, slug=slug)
-    user = _current_user(request)
-    membership = selectors.membership_for(user=user, organization=organization)
-    if membership is None or membership.role != Membership.Role.ADMIN:
-        raise PermissionDenied(_("Only admins of this organization can do this."))
-    if settings.REQUIRE_ADMIN_MFA and not is_mfa_enabled(user):
-        raise MfaSetupRequired
-    return organization
+    return access.organization_for(request, slug, roles=access.ADMIN)[0]
 
 
 def _current_user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied(_("Sign in first."))
-    return user
+    return access.request_user(request)
 
 
 def directory(request: HttpRequest) -> HttpResponse:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from campaigns import demo as campaigns_demo
 from members import demo as members_demo
 
 
@@ -14,4 +15,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         members_demo.seed()
+        campaigns_demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))

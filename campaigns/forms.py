@@ -1,0 +1,181 @@
+"""Forms validate input only; services do the writing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from disposable_email_domains import blocklist as disposable_domains
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from campaigns.models import Campaign, IssueArea, Petition, Signature
+from campaigns.signing import email_domain
+from members.models import Organization
+
+# Names are plain text: letters of any script, spaces and the punctuation names really use.
+_NAME = RegexValidator(
+    "^[^\\W\\d_]+(?:[ '\u2019\\-.]+[^\\W\\d_]+)*\\.?$",
+    _("Enter a name using letters, spaces, hyphens or apostrophes."),
+)
+_MARKUP = re.compile(r"[<>{}]|https?://", re.IGNORECASE)
+
+
+def _no_markup(value: str) -> None:
+    if _MARKUP.search(value or ""):
+        raise forms.ValidationError(_("Plain text only: no HTML, links or code."))
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = [
+            "issue_area",
+            "title_en",
+            "title_ru",
+            "summary_en",
+            "summary_ru",
+            "body_en",
+            "body_ru",
+            "image",
+            "image_alt",
+        ]
+        widgets = {
+            "summary_en": forms.Textarea(attrs={"rows": 3}),
+            "summary_ru": forms.Textarea(attrs={"rows": 3}),
+            "body_en": forms.Textarea(attrs={"rows": 10}),
+            "body_ru": forms.Textarea(attrs={"rows": 10}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["issue_area"].queryset = IssueArea.objects.all()  # type: ignore[attr-defined]
+        self.fields["image"].help_text = _("JPEG or PNG, at most 2 MB.")
+
+    def clean_image(self) -> Any:
+        image = self.cleaned_data.get("image")
+        if image and getattr(image, "size", 0) > 2 * 1024 * 1024:
+            raise forms.ValidationError(_("The image is larger than 2 MB."))
+        return image
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("title_en") or "").strip() and not (data.get("title_ru") or "").strip():
+            raise forms.ValidationError(_("Give the campaign a title in English or Russian."))
+        for code in ("en", "ru"):
+            if (data.get(f"title_{code}") or "").strip() and not (
+                data.get(f"summary_{code}") or ""
+            ).strip():
+                self.add_error(f"summary_{code}", _("Add a summary in the same language."))
+        if data.get("image") and not (data.get("image_alt") or "").strip():
+            self.add_error("image_alt", _("Describe the image for people who cannot see it."))
+        return data
+
+
+class PetitionForm(forms.ModelForm):
+    class Meta:
+        model = Petition
+        fields = ["title_en", "title_ru", "text_en", "text_ru", "addressed_to", "goal", "deadline"]
+        widgets = {
+            "text_en": forms.Textarea(attrs={"rows": 8}),
+            "text_ru": forms.Textarea(attrs={"rows": 8}),
+            "deadline": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+    def clean_goal(self) -> int:
+        goal: int = self.cleaned_data["goal"]
+        if goal < 1 or goal > 10_000_000:
+            raise forms.ValidationError(_("Set a goal between 1 and 10,000,000 signatures."))
+        return goal
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for code in ("en", "ru"):
+            if (data.get(f"title_{code}") or "").strip() and not (
+                data.get(f"text_{code}") or ""
+            ).strip():
+                self.add_error(f"text_{code}", _("Add the petition text in the same language."))
+        if not (data.get("title_en") or "").strip() and not (data.get("title_ru") or "").strip():
+            raise forms.ValidationError(_("Give the petition a title in English or Russian."))
+        return data
+
+
+class CloseCampaignForm(forms.Form):
+    result = forms.ChoiceField(label=_("Result"), choices=Campaign.Result.choices)
+    result_summary = forms.CharField(
+        label=_("Public summary of the result"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class InviteCosponsorForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        label=_("Member organization"), queryset=Organization.objects.none(), to_field_name="slug"
+    )
+
+    def __init__(self, *args: Any, candidates: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if candidates is not None:
+            self.fields["organization"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class SignatureForm(forms.Form):
+    """The sign form. Consent boxes are added per co-sponsor, all unticked."""
+
+    name = forms.CharField(label=_("Your name"), max_length=100, validators=[_NAME])
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("Only to confirm your signature. Never shown, never given to anyone."),
+    )
+    country = forms.ChoiceField(label=_("Country where you live"), choices=[("", "—"), *countries])
+    city = forms.CharField(label=_("City (optional)"), max_length=100, required=False)
+    display = forms.ChoiceField(
+        label=_("How to show your signature"),
+        choices=Signature.Display.choices,
+        initial=Signature.Display.ANONYMOUS,
+        widget=forms.RadioSelect,
+    )
+    # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field they see.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args: Any, cosponsors: list[Organization] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.cosponsors = list(cosponsors or [])
+        for organization in self.cosponsors:
+            self.fields[f"consent_{organization.slug}"] = forms.BooleanField(
+                required=False,
+                initial=False,
+                label=_("%(name)s may contact me about its work") % {"name": organization.name},
+            )
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        _no_markup(name)
+        return name
+
+    def clean_city(self) -> str:
+        city: str = self.cleaned_data.get("city", "").strip()
+        _no_markup(city)
+        return city
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip()
+        if email_domain(email) in disposable_domains:
+            raise forms.ValidationError(
+                _("Please use a permanent email address: disposable addresses are not accepted.")
+            )
+        return email
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def consents(self) -> list[Organization]:
+        return [o for o in self.cosponsors if self.cleaned_data.get(f"consent_{o.slug}")]
+
+    def consent_fields(self) -> list[forms.BoundField]:
+        return [self[f"consent_{o.slug}"] for o in self.cosponsors]

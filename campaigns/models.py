@@ -1,0 +1,334 @@
+"""What the coalition does: campaigns co-sponsored as equals, petitions and their signatures."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from members.models import Decision, Organization
+
+
+def _localized(obj: object, field: str) -> str:
+    """The field in the reader's language, falling back to the other one: either may come first."""
+    language = (translation.get_language() or "en")[:2]
+    order = [language] + [code for code, _name in settings.LANGUAGES if code != language]
+    for code in order:
+        value = getattr(obj, f"{field}_{code}", "")
+        if value:
+            return str(value)
+    return ""
+
+
+class IssueArea(models.Model):
+    """A managed list of the everyday problems campaigns work on."""
+
+    slug = models.SlugField(unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_ru = models.CharField(_("name (Russian)"), max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("issue area")
+        verbose_name_plural = _("issue areas")
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        GATHERING = "gathering", _("Gathering co-sponsors")
+        LIVE = "live", _("Live")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
+
+    class Result(models.TextChoices):
+        WON = "won", _("Won")
+        PARTLY_WON = "partly_won", _("Partly won")
+        LOST = "lost", _("Lost")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    slug = models.SlugField(_("short name"), max_length=80, unique=True)
+    issue_area = models.ForeignKey(
+        IssueArea, verbose_name=_("issue area"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    title_ru = models.CharField(_("title (Russian)"), max_length=200, blank=True)
+    summary_en = models.TextField(_("summary (English)"), max_length=600, blank=True)
+    summary_ru = models.TextField(_("summary (Russian)"), max_length=600, blank=True)
+    body_en = models.TextField(_("text (English, Markdown)"), max_length=20000, blank=True)
+    body_ru = models.TextField(_("text (Russian, Markdown)"), max_length=20000, blank=True)
+    image = models.ImageField(_("image"), upload_to="campaigns/", blank=True)
+    image_alt = models.CharField(_("image description"), max_length=200, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    result = models.CharField(_("result"), max_length=12, choices=Result.choices, blank=True)
+    result_summary = models.TextField(
+        _("public summary of the result"), max_length=2000, blank=True
+    )
+    endorsed_at = models.DateTimeField(_("endorsed by the coalition"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(result=""),
+                name="closed_campaign_has_result",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(title_en="", title_ru=""),
+                name="campaign_has_a_title",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:campaign", kwargs={"slug": self.slug})
+
+    @property
+    def title(self) -> str:
+        return _localized(self, "title")
+
+    @property
+    def summary(self) -> str:
+        return _localized(self, "summary")
+
+    @property
+    def body(self) -> str:
+        return _localized(self, "body")
+
+    @property
+    def languages(self) -> list[str]:
+        return [code for code, _n in settings.LANGUAGES if getattr(self, f"title_{code}")]
+
+
+class CoSponsorship(models.Model):
+    """An organization's place among a campaign's co-sponsors. All co-sponsors are equal."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        ACCEPTED = "accepted", _("Co-sponsor")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrew")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="cosponsorships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="cosponsorships"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
+    invited_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    # Where this organization's test mail goes (letters in test mode, petition deliveries).
+    test_email = models.EmailField(_("test address"), blank=True)
+
+    class Meta:
+        verbose_name = _("co-sponsorship")
+        verbose_name_plural = _("co-sponsorships")
+        ordering = [Lower("organization__name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organization"], name="one_cosponsorship_per_organization"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} — {self.campaign}"
+
+
+class CampaignRevision(models.Model):
+    """One edit of a campaign's text, kept for everyone to see: who, when, what changed."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="revisions")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    edited_at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict)  # field name -> [old, new]
+
+    class Meta:
+        ordering = ["-edited_at", "-pk"]
+
+
+class CampaignEndorsement(models.Model):
+    """Links a campaign to the coalition decision that was asked to endorse it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="endorsements")
+    decision = models.OneToOneField(Decision, on_delete=models.CASCADE, related_name="endorsement")
+
+
+class Petition(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="petitions")
+    slug = models.SlugField(_("short name"), max_length=80, unique=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    title_ru = models.CharField(_("title (Russian)"), max_length=200, blank=True)
+    text_en = models.TextField(_("petition text (English, Markdown)"), max_length=10000, blank=True)
+    text_ru = models.TextField(_("petition text (Russian, Markdown)"), max_length=10000, blank=True)
+    addressed_to = models.CharField(_("addressed to"), max_length=300)
+    goal = models.PositiveIntegerField(_("signature goal"), default=1000)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Maintained by the counting job from SignatureCountDelta rows; may lag by a few seconds.
+    confirmed_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(goal__gte=1), name="petition_goal_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:petition", kwargs={"slug": self.slug})
+
+    @property
+    def title(self) -> str:
+        return _localized(self, "title")
+
+    @property
+    def text(self) -> str:
+        return _localized(self, "text")
+
+    @property
+    def is_open(self) -> bool:
+        return self.campaign.status == Campaign.Status.LIVE and (
+            self.deadline is None or self.deadline > timezone.now()
+        )
+
+    @property
+    def progress_percent(self) -> int:
+        return min(100, round(100 * self.confirmed_count / self.goal)) if self.goal else 0
+
+
+class Signature(models.Model):
+    class Display(models.TextChoices):
+        ANONYMOUS = "anonymous", _("Anonymous")
+        FIRST_NAME_INITIAL = "initial", _("First name and initial")
+        FULL_NAME = "full", _("Full name")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
+    name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254)
+    # Keyed hash of the normalized address: deduplication without comparing plain emails.
+    email_digest = models.CharField(max_length=64)
+    country = CountryField()
+    city = models.CharField(max_length=100, blank=True)
+    display = models.CharField(max_length=10, choices=Display.choices, default=Display.ANONYMOUS)
+    source = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_mailed_at = models.DateTimeField(default=timezone.now)
+    language = models.CharField(max_length=8, default="en")
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_digest"], name="one_signature_per_email"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["petition", "status", "-confirmed_at"], name="signature_recent"),
+            models.Index(fields=["status", "created_at"], name="signature_pending_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"signature #{self.pk}"
+
+    @property
+    def public_name(self) -> str:
+        if self.display == self.Display.FULL_NAME:
+            return self.name
+        if self.display == self.Display.FIRST_NAME_INITIAL:
+            parts = self.name.split()
+            if len(parts) > 1:
+                return f"{parts[0]} {parts[-1][0]}."
+            return parts[0] if parts else ""
+        return ""
+
+
+class SupporterConsent(models.Model):
+    """A signer allowed this one co-sponsor to contact them. Nothing else may."""
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="consents")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signature", "organization"], name="one_consent_per_organization"
+            ),
+        ]
+
+
+class SignatureCountDelta(models.Model):
+    """An append-only +1/-1 written when a signature is confirmed or withdrawn.
+
+    Signing only ever inserts; a periodic job folds the deltas into PetitionCountryCount and
+    Petition.confirmed_count, so there is no hot counter row for concurrent signers to fight over.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    country = models.CharField(max_length=2)
+    delta = models.SmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class PetitionCountryCount(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="country_counts")
+    country = CountryField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-count", "country"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "country"], name="one_count_per_country"),
+        ]
+
+
+class SupporterExport(models.Model):
+    """Audit log: who exported which supporters, visible to every co-sponsor and to staff."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="exports")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    exported_at = models.DateTimeField(default=timezone.now)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-exported_at"]

@@ -1,0 +1,146 @@
+"""Reads about campaigns and petitions. Counts come from pre-aggregated rows, never scans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from campaigns.models import (
+    Campaign,
+    CampaignRevision,
+    CoSponsorship,
+    IssueArea,
+    Petition,
+    PetitionCountryCount,
+    Signature,
+    SupporterConsent,
+    SupporterExport,
+)
+from members.models import Organization
+
+PUBLIC_STATUSES = [Campaign.Status.LIVE, Campaign.Status.PAUSED, Campaign.Status.CLOSED]
+
+
+def issue_areas() -> QuerySet[IssueArea]:
+    return IssueArea.objects.all()
+
+
+def campaigns_public(
+    *, issue_area: str = "", status: str = "", language: str = ""
+) -> QuerySet[Campaign]:
+    campaigns = Campaign.objects.filter(status__in=PUBLIC_STATUSES).select_related("issue_area")
+    if issue_area:
+        campaigns = campaigns.filter(issue_area__slug=issue_area)
+    if status in PUBLIC_STATUSES:
+        campaigns = campaigns.filter(status=status)
+    if language == "en":
+        campaigns = campaigns.exclude(title_en="")
+    elif language == "ru":
+        campaigns = campaigns.exclude(title_ru="")
+    return campaigns.order_by("-went_live_at", "-pk")
+
+
+def campaign_public(*, slug: str) -> Campaign | None:
+    return (
+        Campaign.objects.filter(slug=slug, status__in=PUBLIC_STATUSES)
+        .select_related("issue_area")
+        .first()
+    )
+
+
+def campaign_cosponsors(*, campaign: Campaign) -> QuerySet[Organization]:
+    """Co-sponsors in neutral alphabetical order: no lead, no owner."""
+    return Organization.objects.filter(
+        cosponsorships__campaign=campaign,
+        cosponsorships__status=CoSponsorship.Status.ACCEPTED,
+    ).order_by(Lower("name"))
+
+
+def campaign_cosponsorships(*, campaign: Campaign) -> QuerySet[CoSponsorship]:
+    return campaign.cosponsorships.select_related("organization").order_by(
+        Lower("organization__name")
+    )
+
+
+def campaign_is_cosponsor(*, campaign: Campaign, organization: Organization) -> bool:
+    return campaign.cosponsorships.filter(
+        organization=organization, status=CoSponsorship.Status.ACCEPTED
+    ).exists()
+
+
+def campaign_revisions(*, campaign: Campaign) -> QuerySet[CampaignRevision]:
+    return campaign.revisions.select_related("organization", "edited_by")
+
+
+def campaign_exports(*, campaign: Campaign) -> QuerySet[SupporterExport]:
+    return campaign.exports.select_related("organization", "exported_by")
+
+
+def organization_campaigns(*, organization: Organization) -> QuerySet[CoSponsorship]:
+    """Campaigns this organization co-sponsors or is invited to, newest first."""
+    return (
+        CoSponsorship.objects.filter(organization=organization)
+        .exclude(status=CoSponsorship.Status.DECLINED)
+        .select_related("campaign")
+        .order_by("-campaign__created_at")
+    )
+
+
+def organizations_to_invite(*, campaign: Campaign) -> QuerySet[Organization]:
+    involved = CoSponsorship.objects.filter(
+        campaign=campaign,
+        organization=OuterRef("pk"),
+        status__in=[CoSponsorship.Status.INVITED, CoSponsorship.Status.ACCEPTED],
+    )
+    return (
+        Organization.objects.filter(status=Organization.Status.MEMBER)
+        .exclude(Exists(involved))
+        .order_by(Lower("name"))
+    )
+
+
+def petitions_open() -> QuerySet[Petition]:
+    return (
+        Petition.objects.filter(campaign__status=Campaign.Status.LIVE)
+        .filter(Q(deadline__isnull=True) | Q(deadline__gt=timezone.now()))
+        .select_related("campaign")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def petition_public(*, slug: str) -> Petition | None:
+    return (
+        Petition.objects.filter(slug=slug, campaign__status__in=PUBLIC_STATUSES)
+        .select_related("campaign", "campaign__issue_area")
+        .first()
+    )
+
+
+def petition_countries(*, petition: Petition) -> QuerySet[PetitionCountryCount]:
+    return petition.country_counts.filter(count__gt=0).order_by("-count", "country")
+
+
+def petition_recent_signers(*, petition: Petition, limit: int = 10) -> list[str]:
+    """Names of recent confirmed signers who chose to be shown; never anyone else."""
+    signatures = (
+        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        .exclude(display=Signature.Display.ANONYMOUS)
+        .order_by("-confirmed_at")
+        .only("name", "display")[:limit]
+    )
+    return [s.public_name for s in signatures if s.public_name]
+
+
+def supporters_for_export(*, campaign: Campaign, organization: Organization) -> Iterator[Signature]:
+    """Confirmed signers of this campaign who consented to hear from this organization only."""
+    consented = SupporterConsent.objects.filter(signature=OuterRef("pk"), organization=organization)
+    return (
+        Signature.objects.filter(petition__campaign=campaign, status=Signature.Status.CONFIRMED)
+        .filter(Exists(consented))
+        .select_related("petition")
+        .order_by("pk")
+        .iterator(chunk_size=2000)
+    )

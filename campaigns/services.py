@@ -1,0 +1,571 @@
+"""The only writers for campaigns, co-sponsorships, petitions and signatures.
+
+All co-sponsors have the same rights: every check below asks "is this an accepted co-sponsor?",
+never "who started it?". Errors are CampaignError with a message for the person who tried.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from campaigns import signing
+from campaigns.models import (
+    Campaign,
+    CampaignEndorsement,
+    CampaignRevision,
+    CoSponsorship,
+    IssueArea,
+    Petition,
+    PetitionCountryCount,
+    Signature,
+    SignatureCountDelta,
+    SupporterConsent,
+    SupporterExport,
+)
+from members.models import Decision, Membership, Organization, User
+from members.services import (
+    MembershipError,
+    decision_effect_register,
+    decision_open,
+    organization_language,
+)
+from outbox.services import email_enqueue_template
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = [
+    "issue_area",
+    "title_en",
+    "title_ru",
+    "summary_en",
+    "summary_ru",
+    "body_en",
+    "body_ru",
+    "image_alt",
+]
+EDITOR_ROLES: set[str] = {Membership.Role.ADMIN, Membership.Role.EDITOR}
+ADMIN_ONLY: set[str] = {Membership.Role.ADMIN}
+
+
+class CampaignError(Exception):
+    """A campaign rule was broken; the message is shown to the person who tried."""
+
+
+# --- who may act ------------------------------------------------------------------------------
+
+
+def _require_role(user: User, organization: Organization, roles: set[str]) -> None:
+    if not Membership.objects.filter(user=user, organization=organization, role__in=roles).exists():
+        raise CampaignError(_("You cannot act for %(name)s.") % {"name": organization.name})
+
+
+def _require_cosponsor(campaign: Campaign, organization: Organization) -> None:
+    if not CoSponsorship.objects.filter(
+        campaign=campaign, organization=organization, status=CoSponsorship.Status.ACCEPTED
+    ).exists():
+        raise CampaignError(_("Only the campaign's co-sponsors can do this."))
+
+
+def _accepted_count(campaign: Campaign) -> int:
+    return campaign.cosponsorships.filter(status=CoSponsorship.Status.ACCEPTED).count()
+
+
+def _unique_slug(model: type[Campaign] | type[Petition], text: str) -> str:
+    base = slugify(text)[:70].strip("-") or model.__name__.lower()
+    slug, n = base, 1
+    while model.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_create(
+    *, organization: Organization, user: User, issue_area: IssueArea, **content: Any
+) -> Campaign:
+    """A member organization starts a campaign; it is its first (equal) co-sponsor."""
+    if not organization.is_member:
+        raise CampaignError(_("Only coalition members can start campaigns."))
+    _require_role(user, organization, EDITOR_ROLES)
+    title = content.get("title_en") or content.get("title_ru") or ""
+    if not title.strip():
+        raise CampaignError(_("Give the campaign a title in English or Russian."))
+    campaign = Campaign.objects.create(
+        slug=_unique_slug(Campaign, content.get("title_en") or title),
+        issue_area=issue_area,
+        **{k: v for k, v in content.items() if k in EDITABLE_FIELDS or k == "image"},
+    )
+    CoSponsorship.objects.create(
+        campaign=campaign,
+        organization=organization,
+        status=CoSponsorship.Status.ACCEPTED,
+        responded_at=timezone.now(),
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(
+    *, campaign: Campaign, organization: Organization, user: User, **changes: Any
+) -> Campaign:
+    """Any co-sponsor edits the text; every edit is kept in the public revision history."""
+    _require_role(user, organization, EDITOR_ROLES)
+    _require_cosponsor(campaign, organization)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status == Campaign.Status.CLOSED:
+        raise CampaignError(_("A closed campaign can no longer be edited."))
+    diff: dict[str, list[str]] = {}
+    for field, new in changes.items():
+        if field not in EDITABLE_FIELDS and field != "image":
+            continue
+        old = getattr(campaign, field)
+        if field == "image":
+            if new:
+                campaign.image = new
+                diff["image"] = [str(old or ""), "(new image)"]
+            continue
+        if old != new:
+            diff[field] = [str(old), str(new)]
+            setattr(campaign, field, new)
+    if not (campaign.title_en.strip() or campaign.title_ru.strip()):
+        raise CampaignError(_("Give the campaign a title in English or Russian."))
+    if diff:
+        campaign.save()
+        CampaignRevision.objects.create(
+            campaign=campaign, organization=organization, edited_by=user, changes=diff
+        )
+    return campaign
+
+
+@transaction.atomic
+def cosponsor_invite(
+    *, campaign: Campaign, organization: Organization, invitee: Organization, user: User
+) -> CoSponsorship:
+    _require_role(user, organization, EDITOR_ROLES)
+    _require_cosponsor(campaign, organization)
+    if campaign.status == Campaign.Status.CLOSED:
+        raise CampaignError(_("This campaign is closed."))
+    if not invitee.is_member:
+        raise CampaignError(_("Only coalition members can co-sponsor campaigns."))
+    existing = CoSponsorship.objects.filter(campaign=campaign, organization=invitee).first()
+    if existing is not None and existing.status in {
+        CoSponsorship.Status.INVITED,
+        CoSponsorship.Status.ACCEPTED,
+    }:
+        raise CampaignError(_("%(name)s is already invited.") % {"name": invitee.name})
+    if existing is None:
+        cosponsorship = CoSponsorship.objects.create(campaign=campaign, organization=invitee)
+    else:
+        existing.status, existing.invited_at, existing.responded_at = (
+            CoSponsorship.Status.INVITED,
+            timezone.now(),
+            None,
+        )
+        existing.save(update_fields=["status", "invited_at", "responded_at"])
+        cosponsorship = existing
+    if campaign.status == Campaign.Status.DRAFT:
+        Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.GATHERING)
+    email_enqueue_template(
+        kind="campaigns.cosponsor_invited",
+        to=invitee.contact_email,
+        template="campaigns/email/cosponsor_invited",
+        context={"campaign": campaign, "organization": invitee, "inviter": organization},
+        language=organization_language(invitee),
+    )
+    return cosponsorship
+
+
+@transaction.atomic
+def cosponsor_respond(*, cosponsorship: CoSponsorship, user: User, accept: bool) -> CoSponsorship:
+    """The invited organization's admin accepts or declines."""
+    _require_role(user, cosponsorship.organization, ADMIN_ONLY)
+    cosponsorship = CoSponsorship.objects.select_for_update().get(pk=cosponsorship.pk)
+    if cosponsorship.status != CoSponsorship.Status.INVITED:
+        raise CampaignError(_("This invitation has already been answered."))
+    cosponsorship.status = (
+        CoSponsorship.Status.ACCEPTED if accept else CoSponsorship.Status.DECLINED
+    )
+    cosponsorship.responded_at = timezone.now()
+    cosponsorship.save(update_fields=["status", "responded_at"])
+    campaign = Campaign.objects.select_for_update().get(pk=cosponsorship.campaign_id)
+    if (
+        accept
+        and campaign.status == Campaign.Status.PAUSED
+        and _accepted_count(campaign) >= settings.CAMPAIGN_MIN_COSPONSORS
+    ):
+        campaign.status = Campaign.Status.LIVE
+        campaign.save(update_fields=["status"])
+    return cosponsorship
+
+
+@transaction.atomic
+def cosponsor_withdraw(*, campaign: Campaign, organization: Organization, user: User) -> Campaign:
+    """A co-sponsor leaves. Below the minimum, a live campaign pauses until another joins."""
+    _require_role(user, organization, ADMIN_ONLY)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    cosponsorship = CoSponsorship.objects.select_for_update().filter(
+        campaign=campaign, organization=organization, status=CoSponsorship.Status.ACCEPTED
+    )
+    if not cosponsorship.update(status=CoSponsorship.Status.WITHDRAWN, responded_at=timezone.now()):
+        raise CampaignError(_("Your organization does not co-sponsor this campaign."))
+    if (
+        campaign.status == Campaign.Status.LIVE
+        and _accepted_count(campaign) < settings.CAMPAIGN_MIN_COSPONSORS
+    ):
+        campaign.status = Campaign.Status.PAUSED
+        campaign.save(update_fields=["status"])
+    return campaign
+
+
+@transaction.atomic
+def campaign_go_live(*, campaign: Campaign, organization: Organization, user: User) -> Campaign:
+    _require_role(user, organization, EDITOR_ROLES)
+    _require_cosponsor(campaign, organization)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in {
+        Campaign.Status.DRAFT,
+        Campaign.Status.GATHERING,
+        Campaign.Status.PAUSED,
+    }:
+        raise CampaignError(_("This campaign cannot go live from its current state."))
+    needed = settings.CAMPAIGN_MIN_COSPONSORS
+    if _accepted_count(campaign) < needed:
+        raise CampaignError(
+            _("A campaign goes live only with at least %(n)d co-sponsoring organizations.")
+            % {"n": needed}
+        )
+    campaign.status = Campaign.Status.LIVE
+    campaign.went_live_at = campaign.went_live_at or timezone.now()
+    campaign.save(update_fields=["status", "went_live_at"])
+    return campaign
+
+
+@transaction.atomic
+def campaign_close(
+    *, campaign: Campaign, organization: Organization, user: User, result: str, result_summary: str
+) -> Campaign:
+    _require_role(user, organization, EDITOR_ROLES)
+    _require_cosponsor(campaign, organization)
+    if result not in Campaign.Result.values:
+        raise CampaignError(_("Choose the campaign's result."))
+    if not result_summary.strip():
+        raise CampaignError(_("Write a short public summary of the result."))
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status == Campaign.Status.CLOSED:
+        raise CampaignError(_("This campaign is already closed."))
+    campaign.status = Campaign.Status.CLOSED
+    campaign.result = result
+    campaign.result_summary = result_summary.strip()
+    campaign.closed_at = timezone.now()
+    campaign.save(update_fields=["status", "result", "result_summary", "closed_at"])
+    return campaign
+
+
+@transaction.atomic
+def campaign_request_endorsement(
+    *, campaign: Campaign, organization: Organization, user: User
+) -> Decision:
+    """Co-sponsors ask the whole coalition to endorse the campaign (one org, one vote)."""
+    _require_role(user, organization, ADMIN_ONLY)
+    _require_cosponsor(campaign, organization)
+    if campaign.endorsed_at is not None:
+        raise CampaignError(_("The coalition has already endorsed this campaign."))
+    if CampaignEndorsement.objects.filter(
+        campaign=campaign, decision__status=Decision.Status.OPEN
+    ).exists():
+        raise CampaignError(_("An endorsement vote on this campaign is already open."))
+    try:
+        decision = decision_open(
+            kind=Decision.Kind.ENDORSE_CAMPAIGN,
+            title=_("Endorse the campaign “%(title)s”") % {"title": campaign.title},
+            description=campaign.summary,
+            proposed_by=organization,
+        )
+    except MembershipError as exc:
+        raise CampaignError(str(exc)) from exc
+    CampaignEndorsement.objects.create(campaign=campaign, decision=decision)
+    return decision
+
+
+def _endorsement_effect(decision: Decision) -> None:
+    if decision.outcome != Decision.Outcome.ADOPTED:
+        return
+    link = CampaignEndorsement.objects.filter(decision=decision).select_related("campaign").first()
+    if link is not None:
+        Campaign.objects.filter(pk=link.campaign_id, endorsed_at__isnull=True).update(
+            endorsed_at=decision.closed_at
+        )
+
+
+def register_decision_effects() -> None:
+    decision_effect_register(kind=Decision.Kind.ENDORSE_CAMPAIGN, effect=_endorsement_effect)
+
+
+# --- petitions --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def petition_create(
+    *, campaign: Campaign, organization: Organization, user: User, **fields: Any
+) -> Petition:
+    _require_role(user, organization, EDITOR_ROLES)
+    _require_cosponsor(campaign, organization)
+    title = fields.get("title_en") or fields.get("title_ru") or ""
+    if not title.strip():
+        raise CampaignError(_("Give the petition a title in English or Russian."))
+    return Petition.objects.create(
+        campaign=campaign, slug=_unique_slug(Petition, fields.get("title_en") or title), **fields
+    )
+
+
+# --- signatures -------------------------------------------------------------------------------
+
+
+def _signer_links(signature: Signature) -> dict[str, str]:
+    base = settings.SITE_URL
+    return {
+        "confirm_url": base
+        + reverse("campaigns:confirm", args=[signing.token_make(signature.pk, "confirm")]),
+        "not_me_url": base
+        + reverse("campaigns:not_me", args=[signing.token_make(signature.pk, "not-me")]),
+        "withdraw_url": base
+        + reverse("campaigns:withdraw", args=[signing.token_make(signature.pk, "withdraw")]),
+    }
+
+
+def _mail_signer(signature: Signature, template: str) -> None:
+    email_enqueue_template(
+        kind=f"campaigns.{template}",
+        to=signature.email,
+        template=f"campaigns/email/{template}",
+        context={
+            "signature": signature,
+            "petition": signature.petition,
+            **_signer_links(signature),
+        },
+        language=signature.language,
+    )
+
+
+@transaction.atomic
+def signature_create(
+    *,
+    petition: Petition,
+    name: str,
+    email: str,
+    country: str,
+    city: str = "",
+    display: str = Signature.Display.ANONYMOUS,
+    consents: list[Organization] | None = None,
+    source: Organization | None = None,
+) -> Signature | None:
+    """Record a signature awaiting confirmation and queue the confirmation email.
+
+    A second attempt with the same address does not create a row or reveal that the address
+    signed: it re-sends the confirmation (or, if already confirmed, a short reminder of that) to
+    the address itself. Returns the new signature, or None for such a repeat.
+    """
+    if not petition.is_open:
+        raise CampaignError(_("This petition is closed."))
+    cosponsors = set(
+        petition.campaign.cosponsorships.filter(status=CoSponsorship.Status.ACCEPTED).values_list(
+            "organization_id", flat=True
+        )
+    )
+    consents = [org for org in consents or [] if org.pk in cosponsors]
+    if source is not None and source.pk not in cosponsors:
+        source = None  # attribution only ever goes to a co-sponsor
+    digest = signing.email_digest(email)
+    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    try:
+        with transaction.atomic():
+            signature = Signature.objects.create(
+                petition=petition,
+                name=name.strip(),
+                email=email.strip(),
+                email_digest=digest,
+                country=country,
+                city=city.strip(),
+                display=display,
+                source=source,
+                language=language,
+            )
+    except IntegrityError:
+        existing = Signature.objects.select_for_update().get(petition=petition, email_digest=digest)
+        _signature_resend(existing)
+        return None
+    SupporterConsent.objects.bulk_create(
+        [SupporterConsent(signature=signature, organization=org) for org in consents]
+    )
+    _mail_signer(signature, "confirm")
+    return signature
+
+
+def _signature_resend(signature: Signature) -> None:
+    # One mail per cooldown at most, so the form can't be used to flood someone's inbox.
+    if timezone.now() - signature.last_mailed_at < settings.SIGNATURE_RESEND_COOLDOWN:
+        return
+    signature.last_mailed_at = timezone.now()
+    signature.save(update_fields=["last_mailed_at"])
+    _mail_signer(
+        signature, "confirm" if signature.status == Signature.Status.PENDING else "already_signed"
+    )
+
+
+def _signature_by_token(token: str, purpose: str, max_age: timedelta | None) -> Signature:
+    signature_id = signing.token_read(token, purpose, max_age)
+    if signature_id is None:
+        raise CampaignError(_("This link is not valid or has expired."))
+    signature = (
+        Signature.objects.select_for_update()
+        .select_related("petition__campaign")
+        .filter(pk=signature_id)
+        .first()
+    )
+    if signature is None:
+        raise CampaignError(_("This signature no longer exists."))
+    return signature
+
+
+@transaction.atomic
+def signature_confirm(*, token: str) -> Signature:
+    """Follow the emailed link: the signature now counts. Following it again changes nothing."""
+    signature = _signature_by_token(token, "confirm", settings.SIGNATURE_CONFIRM_WITHIN)
+    if signature.status == Signature.Status.CONFIRMED:
+        return signature
+    if not signature.petition.is_open:
+        raise CampaignError(_("This petition is closed."))
+    signature.status = Signature.Status.CONFIRMED
+    signature.confirmed_at = timezone.now()
+    signature.save(update_fields=["status", "confirmed_at"])
+    SignatureCountDelta.objects.create(
+        petition=signature.petition, country=str(signature.country), delta=1
+    )
+    return signature
+
+
+def _signature_delete(signature: Signature) -> None:
+    if signature.status == Signature.Status.CONFIRMED:
+        SignatureCountDelta.objects.create(
+            petition_id=signature.petition_id, country=str(signature.country), delta=-1
+        )
+    signature.delete()  # consents go with it (cascade)
+
+
+@transaction.atomic
+def signature_not_me(*, token: str) -> None:
+    """ "It wasn't me": someone used this address; delete the signature and its data."""
+    _signature_delete(_signature_by_token(token, "not-me", None))
+
+
+@transaction.atomic
+def signature_withdraw(*, token: str) -> None:
+    """The signer takes the signature back; their personal data is deleted with it."""
+    _signature_delete(_signature_by_token(token, "withdraw", None))
+
+
+def signatures_remind_and_expire(*, now: datetime | None = None) -> tuple[int, int]:
+    """Remind unconfirmed signers (up to the setting) and delete those past the deadline."""
+    now = now or timezone.now()
+    expired = Signature.objects.filter(
+        status=Signature.Status.PENDING, created_at__lt=now - settings.SIGNATURE_CONFIRM_WITHIN
+    )
+    expired_count, _by_model = expired.delete()
+    reminded = 0
+    interval = settings.SIGNATURE_REMINDER_INTERVAL
+    due = Signature.objects.filter(
+        status=Signature.Status.PENDING,
+        reminders_sent__lt=settings.SIGNATURE_REMINDERS,
+        last_mailed_at__lt=now - interval,
+    ).values_list("pk", flat=True)[:1000]
+    for signature_id in list(due):
+        with transaction.atomic():
+            signature = (
+                Signature.objects.select_for_update(skip_locked=True)
+                .select_related("petition")
+                .filter(pk=signature_id, status=Signature.Status.PENDING)
+                .first()
+            )
+            if signature is None or signature.last_mailed_at >= now - interval:
+                continue
+            signature.reminders_sent += 1
+            signature.last_mailed_at = now
+            signature.save(update_fields=["reminders_sent", "last_mailed_at"])
+            _mail_signer(signature, "reminder")
+            reminded += 1
+    return reminded, expired_count
+
+
+def signature_counts_fold(*, batch: int = 5000) -> int:
+    """Fold pending count deltas into the per-country and per-petition totals."""
+    with transaction.atomic():
+        deltas = list(
+            SignatureCountDelta.objects.select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", "petition_id", "country", "delta")[:batch]
+        )
+        if not deltas:
+            return 0
+        per_country: dict[tuple[int, str], int] = {}
+        for _pk, petition_id, country, delta in deltas:
+            per_country[(petition_id, country)] = per_country.get((petition_id, country), 0) + delta
+        per_petition: dict[int, int] = {}
+        for (petition_id, country), delta in per_country.items():
+            row, _created = PetitionCountryCount.objects.select_for_update().get_or_create(
+                petition_id=petition_id, country=country
+            )
+            PetitionCountryCount.objects.filter(pk=row.pk).update(count=F("count") + delta)
+            per_petition[petition_id] = per_petition.get(petition_id, 0) + delta
+        for petition_id, delta in per_petition.items():
+            Petition.objects.filter(pk=petition_id).update(
+                confirmed_count=F("confirmed_count") + delta
+            )
+        SignatureCountDelta.objects.filter(pk__in=[d[0] for d in deltas]).delete()
+        return len(deltas)
+
+
+def signature_counts_rebuild(*, petition: Petition) -> None:
+    """Recount from the signatures themselves (repair tool; scans, so never on a page view)."""
+    with transaction.atomic():
+        Petition.objects.select_for_update().get(pk=petition.pk)
+        SignatureCountDelta.objects.filter(petition=petition).delete()
+        confirmed = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        PetitionCountryCount.objects.filter(petition=petition).delete()
+        totals: dict[str, int] = {}
+        for country in confirmed.values_list("country", flat=True).iterator():
+            totals[country] = totals.get(country, 0) + 1
+        PetitionCountryCount.objects.bulk_create(
+            [PetitionCountryCount(petition=petition, country=c, count=n) for c, n in totals.items()]
+        )
+        Petition.objects.filter(pk=petition.pk).update(confirmed_count=sum(totals.values()))
+
+
+# --- supporter exports ------------------------------------------------------------------------
+
+
+def supporter_export_start(
+    *, campaign: Campaign, organization: Organization, user: User
+) -> SupporterExport:
+    """Record an export before it streams: the audit log never misses one."""
+    _require_role(user, organization, EDITOR_ROLES)
+    _require_cosponsor(campaign, organization)
+    return SupporterExport.objects.create(
+        campaign=campaign, organization=organization, exported_by=user
+    )
+
+
+def supporter_export_finish(*, export: SupporterExport, rows: int) -> None:
+    SupporterExport.objects.filter(pk=export.pk).update(row_count=rows)

@@ -1,0 +1,450 @@
+"""Views: check access, validate a form, call one service, respond."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_POST
+
+from campaigns import selectors, services
+from campaigns.forms import (
+    CampaignForm,
+    CloseCampaignForm,
+    InviteCosponsorForm,
+    PetitionForm,
+    SignatureForm,
+)
+from campaigns.models import Campaign, CoSponsorship, Petition
+from coalition.ratelimit import limit
+from members import access
+from members.models import Organization
+
+# --- access -----------------------------------------------------------------------------------
+
+
+def _campaign_for(
+    request: HttpRequest, org_slug: str, campaign_slug: str, *, roles: set[str]
+) -> tuple[Organization, Campaign]:
+    """The acting organization (the person's role in it checked) and one of its campaigns."""
+    organization, _membership = access.organization_for(request, org_slug, roles=roles)
+    campaign = get_object_or_404(
+        Campaign,
+        slug=campaign_slug,
+        cosponsorships__organization=organization,
+        cosponsorships__status__in=[CoSponsorship.Status.ACCEPTED, CoSponsorship.Status.INVITED],
+    )
+    return organization, campaign
+
+
+# --- public pages -----------------------------------------------------------------------------
+
+
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    filters = {
+        "issue_area": request.GET.get("issue_area", ""),
+        "status": request.GET.get("status", ""),
+        "language": request.GET.get("language", ""),
+    }
+    return render(
+        request,
+        "campaigns/campaign_list.html",
+        {
+            "campaigns": selectors.campaigns_public(**filters)[:100],
+            "issue_areas": selectors.issue_areas(),
+            "statuses": [(s.value, s.label) for s in selectors.PUBLIC_STATUSES],
+            "filters": filters,
+        },
+    )
+
+
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = selectors.campaign_public(slug=slug)
+    if campaign is None:
+        raise Http404
+    return render(
+        request,
+        "campaigns/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "cosponsors": selectors.campaign_cosponsors(campaign=campaign),
+            "petitions": campaign.petitions.all(),
+        },
+    )
+
+
+def campaign_history(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = selectors.campaign_public(slug=slug)
+    if campaign is None:
+        raise Http404
+    return render(
+        request,
+        "campaigns/campaign_history.html",
+        {"campaign": campaign, "revisions": selectors.campaign_revisions(campaign=campaign)},
+    )
+
+
+def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) -> HttpResponse:
+    cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
+    form = SignatureForm(request.POST or None, cosponsors=cosponsors)
+    source_slug = request.POST.get("source") or request.GET.get("source", "")
+    if request.method == "POST":
+        if not petition.is_open:
+            form.add_error(None, _("This petition is closed."))
+        else:
+            limit(request, scope="sign_ip")
+            if form.is_valid():
+                done = reverse("campaigns:sign_sent", args=[petition.slug])
+                if form.is_bot:
+                    return redirect(done)  # look like success; write nothing
+                limit(request, scope="sign_domain", key="domain:" + form.cleaned_data["email"])
+                source = next((o for o in cosponsors if o.slug == source_slug), None)
+                try:
+                    services.signature_create(
+                        petition=petition,
+                        name=form.cleaned_data["name"],
+                        email=form.cleaned_data["email"],
+                        country=form.cleaned_data["country"],
+                        city=form.cleaned_data["city"],
+                        display=form.cleaned_data["display"],
+                        consents=form.consents(),
+                        source=source,
+                    )
+                except services.CampaignError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    return redirect(done + ("?embed=1" if extra.get("embed") else ""))
+    context = {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "form": form,
+        "source": source_slug,
+        "countries": selectors.petition_countries(petition=petition)[:20],
+        "recent": selectors.petition_recent_signers(petition=petition),
+        **extra,
+    }
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = selectors.petition_public(slug=slug)
+    if petition is None:
+        raise Http404
+    return _sign(request, petition, "campaigns/petition_detail.html", {})
+
+
+# The widget is framed by co-sponsors' own sites, so these pages may be embedded anywhere.
+_EMBEDDABLE_CSP: dict[str, Any] = {**settings.SECURE_CSP, "frame-ancestors": ["*"]}
+
+
+@xframe_options_exempt
+@csp_override(_EMBEDDABLE_CSP)
+def petition_embed(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = selectors.petition_public(slug=slug)
+    if petition is None:
+        raise Http404
+    return _sign(request, petition, "campaigns/petition_embed.html", {"embed": True})
+
+
+@xframe_options_exempt
+@csp_override(_EMBEDDABLE_CSP)
+def sign_sent(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = get_object_or_404(Petition, slug=slug)
+    return render(
+        request,
+        "campaigns/sign_sent.html",
+        {"petition": petition, "embed": request.GET.get("embed") == "1"},
+    )
+
+
+def _signer_action(request: HttpRequest, token: str, action: str, template: str) -> HttpResponse:
+    """GET shows a button, POST acts: mail scanners that follow links must not confirm."""
+    if request.method == "POST":
+        try:
+            if action == "confirm":
+                signature = services.signature_confirm(token=token)
+                messages.success(request, _("Thank you! Your signature is confirmed."))
+                return redirect(signature.petition)
+            if action == "not_me":
+                services.signature_not_me(token=token)
+            else:
+                services.signature_withdraw(token=token)
+        except services.CampaignError as exc:
+            return render(request, template, {"error": str(exc)}, status=400)
+        return render(request, template, {"done": True})
+    return render(request, template, {})
+
+
+@never_cache
+def signature_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    return _signer_action(request, token, "confirm", "campaigns/signature_confirm.html")
+
+
+@never_cache
+def signature_not_me(request: HttpRequest, token: str) -> HttpResponse:
+    return _signer_action(request, token, "not_me", "campaigns/signature_not_me.html")
+
+
+@never_cache
+def signature_withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    return _signer_action(request, token, "withdraw", "campaigns/signature_withdraw.html")
+
+
+# --- co-sponsors' workspace -------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest, org: str) -> HttpResponse:
+    organization, membership = access.organization_for(request, org, roles=access.EVERYONE)
+    return render(
+        request,
+        "campaigns/dashboard.html",
+        {
+            "organization": organization,
+            "membership": membership,
+            "cosponsorships": selectors.organization_campaigns(organization=organization),
+            "site_url": settings.SITE_URL,
+        },
+    )
+
+
+@login_required
+def campaign_create(request: HttpRequest, org: str) -> HttpResponse:
+    organization, _m = access.organization_for(request, org, roles=access.EDITORS)
+    form = CampaignForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        limit(request, scope="campaign_edit", key=f"org:{organization.pk}")
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                campaign = services.campaign_create(
+                    organization=organization, user=access.request_user(request), **data
+                )
+            except services.CampaignError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Campaign created. Invite co-sponsors next."))
+                return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
+    return render(
+        request, "campaigns/campaign_form.html", {"form": form, "organization": organization}
+    )
+
+
+@login_required
+def campaign_manage(request: HttpRequest, org: str, slug: str) -> HttpResponse:
+    organization, campaign = _campaign_for(request, org, slug, roles=access.EVERYONE)
+    own = campaign.cosponsorships.get(organization=organization)
+    return render(
+        request,
+        "campaigns/campaign_manage.html",
+        {
+            "organization": organization,
+            "campaign": campaign,
+            "own": own,
+            "cosponsorships": selectors.campaign_cosponsorships(campaign=campaign),
+            "invite_form": InviteCosponsorForm(
+                candidates=selectors.organizations_to_invite(campaign=campaign)
+            ),
+            "petitions": campaign.petitions.all(),
+            "exports": selectors.campaign_exports(campaign=campaign)[:50],
+            "revisions": selectors.campaign_revisions(campaign=campaign)[:10],
+            "min_cosponsors": settings.CAMPAIGN_MIN_COSPONSORS,
+            "site_url": settings.SITE_URL,
+        },
+    )
+
+
+@login_required
+def campaign_edit(request: HttpRequest, org: str, slug: str) -> HttpResponse:
+    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    form = CampaignForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=None,
+        initial={field: getattr(campaign, field) for field in services.EDITABLE_FIELDS},
+    )
+    if request.method == "POST":
+        limit(request, scope="campaign_edit", key=f"org:{organization.pk}")
+        if form.is_valid():
+            try:
+                services.campaign_update(
+                    campaign=campaign,
+                    organization=organization,
+                    user=access.request_user(request),
+                    **form.cleaned_data,
+                )
+            except services.CampaignError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Saved. The change is listed in the public history."))
+                return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
+    return render(
+        request,
+        "campaigns/campaign_form.html",
+        {"form": form, "organization": organization, "campaign": campaign},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> HttpResponse:
+    """The small one-button actions of the workspace, each a single service call."""
+    roles = (
+        access.ADMIN if action in {"accept", "decline", "withdraw", "endorse"} else access.EDITORS
+    )
+    organization, campaign = _campaign_for(request, org, slug, roles=roles)
+    user = access.request_user(request)
+    try:
+        if action == "invite":
+            form = InviteCosponsorForm(
+                request.POST, candidates=selectors.organizations_to_invite(campaign=campaign)
+            )
+            if not form.is_valid():
+                raise services.CampaignError(_("Choose a member organization to invite."))
+            services.cosponsor_invite(
+                campaign=campaign,
+                organization=organization,
+                invitee=form.cleaned_data["organization"],
+                user=user,
+            )
+            messages.success(request, _("Invitation sent."))
+        elif action in {"accept", "decline"}:
+            services.cosponsor_respond(
+                cosponsorship=campaign.cosponsorships.get(organization=organization),
+                user=user,
+                accept=action == "accept",
+            )
+            messages.success(request, _("Answer recorded."))
+        elif action == "withdraw":
+            services.cosponsor_withdraw(campaign=campaign, organization=organization, user=user)
+            messages.success(request, _("Your organization no longer co-sponsors this campaign."))
+            return redirect("campaigns:dashboard", org=organization.slug)
+        elif action == "go_live":
+            services.campaign_go_live(campaign=campaign, organization=organization, user=user)
+            messages.success(request, _("The campaign is live."))
+        elif action == "endorse":
+            decision = services.campaign_request_endorsement(
+                campaign=campaign, organization=organization, user=user
+            )
+            messages.success(request, _("The coalition is asked to endorse the campaign."))
+            return redirect(decision)
+        else:
+            raise Http404
+    except services.CampaignError as exc:
+        messages.error(request, str(exc))
+    return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
+
+
+@login_required
+def petition_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
+    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    form = PetitionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.petition_create(
+                campaign=campaign,
+                organization=organization,
+                user=access.request_user(request),
+                **form.cleaned_data,
+            )
+        except services.CampaignError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Petition added."))
+            return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
+    return render(
+        request,
+        "campaigns/petition_form.html",
+        {"form": form, "organization": organization, "campaign": campaign},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def campaign_close(request: HttpRequest, org: str, slug: str) -> HttpResponse:
+    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    form = CloseCampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.campaign_close(
+                campaign=campaign,
+                organization=organization,
+                user=access.request_user(request),
+                **form.cleaned_data,
+            )
+        except services.CampaignError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The campaign is closed and its result published."))
+            return redirect(campaign)
+    return render(
+        request,
+        "campaigns/campaign_close.html",
+        {"form": form, "organization": organization, "campaign": campaign},
+        status=400 if form.errors else 200,
+    )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; make them plain text."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@never_cache
+@login_required
+def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHttpResponse:
+    """Stream, row by row, the supporters who consented to this organization; log the export."""
+    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    try:
+        export = services.supporter_export_start(
+            campaign=campaign, organization=organization, user=access.request_user(request)
+        )
+    except services.CampaignError as exc:
+        raise Http404(str(exc)) from exc
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(["name", "email", "country", "city", "petition", "confirmed_at"])
+        count = 0
+        for signature in selectors.supporters_for_export(
+            campaign=campaign, organization=organization
+        ):
+            count += 1
+            yield writer.writerow(
+                [
+                    _cell(signature.name),
+                    _cell(signature.email),
+                    str(signature.country),
+                    _cell(signature.city),
+                    signature.petition.slug,
+                    signature.confirmed_at.isoformat() if signature.confirmed_at else "",
+                ]
+            )
+        services.supporter_export_finish(export=export, rows=count)
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{campaign.slug}-{organization.slug}-supporters.csv"'
+    )
+    return response
