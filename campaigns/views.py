@@ -27,6 +27,7 @@ from campaigns.forms import (
     SignatureForm,
 )
 from campaigns.models import Campaign, CoSponsorship, Petition
+from campaigns.signing import email_domain
 from coalition.ratelimit import limit
 from members import access
 from members.models import Organization
@@ -108,7 +109,8 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
                 done = reverse("campaigns:sign_sent", args=[petition.slug])
                 if form.is_bot:
                     return redirect(done)  # look like success; write nothing
-                limit(request, scope="sign_domain", key="domain:" + form.cleaned_data["email"])
+                domain = email_domain(form.cleaned_data["email"])
+                limit(request, scope="sign_domain", key="domain:" + domain)
                 source = next((o for o in cosponsors if o.slug == source_slug), None)
                 try:
                     services.signature_create(
