@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from coalition.ratelimit import too_many_requests
+from campaigns import selectors as campaign_selectors
 from members import selectors as member_selectors
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "member_count": member_selectors.organizations_members().count(),
             "recent_decisions": member_selectors.decisions_ledger()[:5],
+            "campaigns": campaign_selectors.campaigns_public(status="live")[:6],
         },
     )
 

@@ -123,6 +123,8 @@ def organization_admit_founding(
             opened_at=now,
             deadline=now,
         )
+    # A founding admission is decided the moment it is recorded: no voting period.
+    decision.opened_at = decision.deadline = now
     decision.status = Decision.Status.CLOSED
     decision.outcome = Decision.Outcome.FOUNDING
     decision.outcome_reason = _("Admitted as a founding member of the coalition.")
