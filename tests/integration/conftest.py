@@ -8,12 +8,14 @@ skip, unless COALITION_REQUIRE_SERVICES=1 (CI), where that is a failure.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -39,6 +41,14 @@ def _require_services() -> None:
         if os.environ.get("COALITION_REQUIRE_SERVICES"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.2)
 
 
 @dataclass
@@ -68,9 +78,7 @@ class Inbox:
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd's readiness check cannot use port 0 itself
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()  # aiosmtpd's readiness check cannot use port 0 itself
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -79,21 +87,23 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-@pytest.fixture
-def celery_worker(
-    transactional_db: None, smtp_server: tuple[Inbox, int]
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A real worker with embedded beat, sending to the loopback SMTP server."""
-    _require_services()
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def run_worker(*, redis_url: str, smtp_port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker with embedded beat, on the test database, sending to ``smtp_port``."""
     db = connection.settings_dict
     env = {
         **os.environ,
         "COALITION_TESTING": "1",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_URL": redis_url,
         "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_server[1]),
+        "EMAIL_PORT": str(smtp_port),
         "COALITION_SITE_URL": "http://testserver",
         "COALITION_LOG_FORMAT": "plain",
     }
@@ -128,3 +138,68 @@ def celery_worker(
             worker.kill()
         if os.environ.get("COALITION_SHOW_WORKER_LOG"):
             print(Path(log.name).read_text())
+
+
+@pytest.fixture
+def celery_worker(
+    transactional_db: None, smtp_server: tuple[Inbox, int]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real worker with embedded beat, sending to the loopback SMTP server."""
+    _require_services()
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    with run_worker(redis_url=settings.REDIS_URL, smtp_port=smtp_server[1]) as worker:
+        yield worker
+
+
+class PrivateRedis:
+    """A Redis server of the test's own, so a test can stop and restart it."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            [  # noqa: S607 - redis-server from the machine's PATH
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(port=self.port, socket_connect_timeout=0.2).ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        if os.environ.get("COALITION_REQUIRE_SERVICES"):
+            pytest.fail("redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
