@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from coalition.ratelimit import too_many_requests
 from campaigns import selectors as campaign_selectors
+from coalition.ratelimit import too_many_requests
 from members import selectors as member_selectors
 
 logger = logging.getLogger(__name__)
