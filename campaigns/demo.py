@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from django.db import transaction
 
@@ -12,7 +13,7 @@ from campaigns.signing import token_make
 from members.models import Membership, Organization
 from outbox.models import Email
 
-CAMPAIGNS = [
+CAMPAIGNS: list[dict[str, Any]] = [
     {
         "issue_area": "bank-accounts",
         "title_en": "A bank account for every legal resident",
