@@ -88,6 +88,7 @@ def _admin(organization: Organization) -> Membership:
 def seed() -> None:
     if Campaign.objects.filter(slug__startswith="a-bank-account-for-every").exists():
         return
+    services.issue_areas_ensure()
     rng = random.Random(2026)  # noqa: S311 - demo data, reproducible
     for spec in CAMPAIGNS:
         organizations = [Organization.objects.get(name=name) for name in spec["cosponsors"]]

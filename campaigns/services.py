@@ -91,6 +91,23 @@ def _unique_slug(model: type[Campaign] | type[Petition], text: str) -> str:
 
 # --- campaigns --------------------------------------------------------------------------------
 
+ISSUE_AREAS = [
+    ("bank-accounts", "Bank accounts and payments", "Банковские счета и платежи"),
+    ("vehicles", "Vehicles and entry rules", "Автомобили и правила въезда"),
+    ("visas", "Visas and residence permits", "Визы и виды на жительство"),
+    ("documents", "Identity documents", "Документы, удостоверяющие личность"),
+    ("other", "Other", "Другое"),
+]
+
+
+def issue_areas_ensure() -> None:
+    """The managed list of issue areas (also seeded by migration 0002; safe to repeat)."""
+    for position, (slug, name_en, name_ru) in enumerate(ISSUE_AREAS):
+        IssueArea.objects.get_or_create(
+            slug=slug, defaults={"name_en": name_en, "name_ru": name_ru, "position": position}
+        )
+
+
 
 @transaction.atomic
 def campaign_create(
