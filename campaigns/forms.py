@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from campaigns import pow
 from campaigns.models import Campaign, IssueArea, Petition, Signature
 from campaigns.signing import email_domain
 from members.models import Organization
@@ -141,9 +142,13 @@ class SignatureForm(forms.Form):
     )
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field they see.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
+    # The proof of work solved by the ALTCHA widget (campaigns/pow.py), which adds its own hidden
+    # input. Optional: without JavaScript there is none, and the view limits such posts harder.
+    altcha = forms.CharField(required=False, label=_("Anti-bot check"), widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, cosponsors: list[Organization] | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
+        self.pow_verified = False  # set by clean_altcha: True once a valid solution was spent
         self.cosponsors = list(cosponsors or [])
         for organization in self.cosponsors:
             self.fields[f"consent_{organization.slug}"] = forms.BooleanField(
@@ -169,6 +174,19 @@ class SignatureForm(forms.Form):
                 _("Please use a permanent email address: disposable addresses are not accepted.")
             )
         return email
+
+    def clean_altcha(self) -> str:
+        payload: str = self.cleaned_data.get("altcha", "")
+        if payload:
+            # A payload that fails is an error, not a quiet fallback to the unverified path: the
+            # widget only ever sends solved ones, so this is tampering, a replay or an expired
+            # page, and a fresh page (with a fresh challenge) is the honest way out.
+            if not pow.solution_verify(payload):
+                raise forms.ValidationError(
+                    _("The anti-bot check failed, please try again."), code="pow_failed"
+                )
+            self.pow_verified = True
+        return payload
 
     @property
     def is_bot(self) -> bool:

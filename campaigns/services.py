@@ -7,6 +7,7 @@ never "who started it?". Errors are CampaignError with a message for the person 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -80,10 +81,13 @@ def _accepted_count(campaign: Campaign) -> int:
     return campaign.cosponsorships.filter(status=CoSponsorship.Status.ACCEPTED).count()
 
 
+RESERVED_SLUGS = {"pow-challenge", "new"}  # taken by our own URLs
+
+
 def _unique_slug(model: type[Campaign] | type[Petition], text: str) -> str:
     base = slugify(text)[:70].strip("-") or model.__name__.lower()
     slug, n = base, 1
-    while model.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or model.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -106,7 +110,6 @@ def issue_areas_ensure() -> None:
         IssueArea.objects.get_or_create(
             slug=slug, defaults={"name_en": name_en, "name_ru": name_ru, "position": position}
         )
-
 
 
 @transaction.atomic
@@ -440,6 +443,23 @@ def _signature_resend(signature: Signature) -> None:
     _mail_signer(
         signature, "confirm" if signature.status == Signature.Status.PENDING else "already_signed"
     )
+
+
+# Other apps may offer the signer a next step after confirming (e.g. writing to decision-makers).
+AfterConfirm = Callable[[Signature], "str | None"]
+_AFTER_CONFIRM: list[AfterConfirm] = []
+
+
+def after_confirm_register(hook: AfterConfirm) -> None:
+    _AFTER_CONFIRM.append(hook)
+
+
+def after_confirm_url(signature: Signature) -> str | None:
+    for hook in _AFTER_CONFIRM:
+        url = hook(signature)
+        if url:
+            return url
+    return None
 
 
 def _signature_by_token(token: str, purpose: str, max_age: timedelta | None) -> Signature:

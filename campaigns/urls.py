@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from campaigns import views
+from campaigns import pow, views
 
 app_name = "campaigns"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="list"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),
     path("campaigns/<slug:slug>/history/", views.campaign_history, name="history"),
+    # Before petitions/<slug>/, which would otherwise take "pow-challenge" for a petition's slug.
+    path("petitions/pow-challenge/", pow.challenge_view, name="pow_challenge"),
     path("petitions/<slug:slug>/", views.petition_detail, name="petition"),
     path("petitions/<slug:slug>/sent/", views.sign_sent, name="sign_sent"),
     path("embed/petitions/<slug:slug>/", views.petition_embed, name="embed"),

@@ -109,6 +109,8 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
                 done = reverse("campaigns:sign_sent", args=[petition.slug])
                 if form.is_bot:
                     return redirect(done)  # look like success; write nothing
+                if not form.pow_verified:
+                    limit(request, scope="sign_ip_unverified")
                 domain = email_domain(form.cleaned_data["email"])
                 limit(request, scope="sign_domain", key="domain:" + domain)
                 source = next((o for o in cosponsors if o.slug == source_slug), None)
@@ -177,7 +179,7 @@ def _signer_action(request: HttpRequest, token: str, action: str, template: str)
             if action == "confirm":
                 signature = services.signature_confirm(token=token)
                 messages.success(request, _("Thank you! Your signature is confirmed."))
-                return redirect(signature.petition)
+                return redirect(services.after_confirm_url(signature) or signature.petition)
             if action == "not_me":
                 services.signature_not_me(token=token)
             else:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "members",
     "campaigns",
     "outbox",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -280,6 +281,8 @@ SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEN
 # "rate/period" strings per form; see coalition/ratelimit.py.
 RATE_LIMITS = {
     "sign_ip": os.environ.get("COALITION_RL_SIGN_IP", "20/h"),
+    # Signatures sent without a solved proof of work (JavaScript off, or the widget failed).
+    "sign_ip_unverified": os.environ.get("COALITION_RL_SIGN_IP_UNVERIFIED", "3/h"),
     "sign_domain": os.environ.get("COALITION_RL_SIGN_DOMAIN", "600/h"),
     "campaign_edit": os.environ.get("COALITION_RL_CAMPAIGN_EDIT", "60/h"),
     "org_apply": os.environ.get("COALITION_RL_ORG_APPLY", "5/h"),
@@ -289,6 +292,11 @@ RATE_LIMITS = {
 # Keyed hashes of IP addresses and tokens use this key, so a leaked cache or table reveals
 # neither. Defaults to the secret key; set it separately to rotate one without the other.
 HASH_KEY = os.environ.get("COALITION_HASH_KEY", SECRET_KEY)
+# Proof of work on the sign form (campaigns/pow.py). The key signs the challenges (defaults to
+# the secret key; set it separately to rotate one without the other). ALTCHA_MAX_NUMBER bounds the
+# SHA-256 hashes a browser must compute per signature: each challenge asks for half to all of it.
+ALTCHA_HMAC_KEY = os.environ.get("COALITION_ALTCHA_HMAC_KEY") or SECRET_KEY
+ALTCHA_MAX_NUMBER = env_int("COALITION_ALTCHA_MAX_NUMBER", 50_000)
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).
 TRUSTED_PROXY_COUNT = env_int("COALITION_TRUSTED_PROXY_COUNT", 0)
 RATELIMIT_ENABLE = env_bool("COALITION_RATELIMIT_ENABLE", True)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -13,6 +15,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("staff/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
     path("", include("members.urls")),
     path("", include("campaigns.urls")),
 ]
+
+# Uploaded campaign images. In production a reverse proxy serves MEDIA_ROOT (docs/deploy.md).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

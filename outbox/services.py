@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
 
@@ -27,8 +28,12 @@ def email_enqueue(
     body_html: str = "",
     reply_to: str = "",
     from_email: str | None = None,
+    send_at: datetime | None = None,
 ) -> Email:
-    """Queue one email. Call inside the transaction that causes it; it leaves with the commit."""
+    """Queue one email. Call inside the transaction that causes it; it leaves with the commit.
+
+    ``send_at`` holds it back until then (pacing); the relay picks it up when it is due.
+    """
     email = Email.objects.create(
         kind=kind,
         to=to,
@@ -38,8 +43,9 @@ def email_enqueue(
         body_text=body_text,
         body_html=body_html,
         message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
+        next_attempt_at=send_at or timezone.now(),
     )
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if settings.CELERY_TASK_ALWAYS_EAGER and (send_at is None or send_at <= timezone.now()):
         # Embedded mode has no broker and no relay: send right after the commit, in-process.
         transaction.on_commit(lambda: _send_in_process(email.pk))
     return email
@@ -62,6 +68,21 @@ def email_enqueue_template(
     return email_enqueue(
         kind=kind, to=to, subject=subject, body_text=body_text + "\n", reply_to=reply_to
     )
+
+
+# What other apps do when one of their emails fails for good (e.g. mark a contact bouncing).
+FailureHook = Callable[[Email], None]
+_FAILURE_HOOKS: dict[str, FailureHook] = {}
+
+
+def email_failure_hook_register(*, kind_prefix: str, hook: FailureHook) -> None:
+    _FAILURE_HOOKS[kind_prefix] = hook
+
+
+def email_failed_permanently(*, email: Email) -> None:
+    for prefix, hook in _FAILURE_HOOKS.items():
+        if email.kind.startswith(prefix):
+            hook(email)
 
 
 def _send_in_process(email_id: int) -> None:

@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from outbox.models import Email
-from outbox.services import email_retry_delay
+from outbox.services import email_failed_permanently, email_retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +82,13 @@ def outbox_send(email_id: int) -> str:
     except Exception as exc:
         permanent, reason = _classify(exc)
         if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
-                status=Email.Status.FAILED, last_error=reason
-            )
+            with transaction.atomic():
+                failed = Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
+                    status=Email.Status.FAILED, last_error=reason
+                )
+                if failed:
+                    email.status, email.last_error = Email.Status.FAILED, reason
+                    email_failed_permanently(email=email)
             logger.warning(
                 "email failed permanently",
                 extra={"email_id": email_id, "kind": email.kind, "reason": reason},

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import altcha
 import pytest
+from django.conf import LazySettings
 
-from campaigns import services
+from campaigns import pow, services
 from campaigns.models import Campaign, IssueArea, Petition
 from members.models import Membership, Organization, User
 from tests.factories import MemberOrganizationFactory, make_admin, make_member
@@ -25,7 +28,17 @@ def admin_of(organization: Organization) -> User:
 
 
 @pytest.fixture
-def live(db: None) -> LiveCampaign:
+def issue_area(db: None) -> IssueArea:
+    # Seeded by a data migration, but a transactional test before this one may have flushed it.
+    area, _created = IssueArea.objects.get_or_create(
+        slug="bank-accounts",
+        defaults={"name_en": "Bank accounts and payments", "name_ru": "Банковские счета"},
+    )
+    return area
+
+
+@pytest.fixture
+def live(issue_area: IssueArea) -> LiveCampaign:
     """A live campaign co-sponsored by two member organizations, with one open petition."""
     orgs = [MemberOrganizationFactory(name=n) for n in ("Alpha Aid", "Beta Bridge")]
     admins = [make_admin(o) for o in orgs]
@@ -34,7 +47,7 @@ def live(db: None) -> LiveCampaign:
     campaign = services.campaign_create(
         organization=orgs[0],
         user=admins[0],
-        issue_area=IssueArea.objects.get(slug="bank-accounts"),
+        issue_area=issue_area,
         title_en="Bank accounts for all",
         summary_en="Everyone legally resident deserves an account.",
         body_en="**Banks** must follow the law.",
@@ -61,3 +74,20 @@ def live(db: None) -> LiveCampaign:
 @pytest.fixture
 def editor_of():
     return lambda organization: make_member(organization, Membership.Role.EDITOR, mfa=False)
+
+
+@pytest.fixture
+def pow_solution(settings: LazySettings) -> Callable[[], str]:
+    """A function returning what the ALTCHA widget posts: a fresh challenge of ours, solved.
+
+    The solve is real (the library's solver, the widget's algorithm), only smaller: tests stay fast.
+    """
+    settings.ALTCHA_MAX_NUMBER = 1_000
+
+    def solve() -> str:
+        challenge = pow.challenge_create()
+        solution = altcha.solve_challenge(challenge, timeout=10)
+        assert solution is not None
+        return altcha.Payload(challenge, solution).to_base64()
+
+    return solve

@@ -12,7 +12,6 @@ from campaigns.models import (
     Campaign,
     CampaignRevision,
     CoSponsorship,
-    IssueArea,
     PetitionCountryCount,
     Signature,
     SignatureCountDelta,
@@ -44,13 +43,13 @@ def _fold():
 # --- campaigns and co-sponsors ----------------------------------------------------------------
 
 
-def test_campaign_goes_live_only_with_two_cosponsors(db):
+def test_campaign_goes_live_only_with_two_cosponsors(issue_area):
     org = MemberOrganizationFactory()
     admin = make_admin(org)
     campaign = services.campaign_create(
         organization=org,
         user=admin,
-        issue_area=IssueArea.objects.first(),
+        issue_area=issue_area,
         title_ru="Только по-русски",
         summary_ru="Кратко.",
     )
@@ -60,14 +59,14 @@ def test_campaign_goes_live_only_with_two_cosponsors(db):
     assert campaign.status == Campaign.Status.DRAFT
 
 
-def test_only_member_organizations_start_campaigns(db):
+def test_only_member_organizations_start_campaigns(issue_area):
     applicant = OrganizationFactory()
     admin = make_admin(applicant)
     with pytest.raises(services.CampaignError):
         services.campaign_create(
             organization=applicant,
             user=admin,
-            issue_area=IssueArea.objects.first(),
+            issue_area=issue_area,
             title_en="x",
         )
     assert not Campaign.objects.exists()

@@ -1,0 +1,1 @@
+"""The partner API: JSON over plain Django views, calling the same services as the HTML pages."""
