@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "coalition",
     "members",
     "campaigns",
+    "outreach",
     "outbox",
     "api",
 ]
@@ -173,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": 60.0},
     "decisions-close-due": {"task": "members.tasks.decisions_close_due", "schedule": 60.0},
     "signature-counts": {"task": "campaigns.tasks.signature_counts_fold", "schedule": 2.0},
+    "outreach-deliveries": {"task": "outreach.tasks.deliveries_due", "schedule": 60.0},
+    "outreach-surveys": {"task": "outreach.tasks.reply_surveys_due", "schedule": 3600.0},
     "signature-reminders": {
         "task": "campaigns.tasks.signatures_remind_and_expire",
         "schedule": 600.0,
@@ -278,6 +281,14 @@ SIGNATURE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_SIGNATURE_CONFIRM_D
 SIGNATURE_REMINDERS = env_int("COALITION_SIGNATURE_REMINDERS", 2)
 SIGNATURE_REMINDER_INTERVAL = timedelta(hours=env_int("COALITION_SIGNATURE_REMINDER_HOURS", 48))
 SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEND_MINUTES", 10))
+# Outreach to EU contacts: polite pacing, replies, and where test-mode letters go.
+OUTREACH_FROM_ADDRESS = os.environ.get("COALITION_OUTREACH_FROM", "letters@coalition.example")
+OUTREACH_TEST_ADDRESS = os.environ.get("COALITION_OUTREACH_TEST_ADDRESS", "test@coalition.example")
+OUTREACH_NIGHT_SLOWDOWN = env_float("COALITION_OUTREACH_NIGHT_SLOWDOWN", 3.0)
+OUTREACH_SURVEY_AFTER = timedelta(days=env_int("COALITION_OUTREACH_SURVEY_DAYS", 14))
+OUTREACH_SURVEY_REMINDER_AFTER = timedelta(
+    days=env_int("COALITION_OUTREACH_SURVEY_REMINDER_DAYS", 7)
+)
 # "rate/period" strings per form; see coalition/ratelimit.py.
 RATE_LIMITS = {
     "sign_ip": os.environ.get("COALITION_RL_SIGN_IP", "20/h"),

@@ -17,6 +17,7 @@ urlpatterns = [
     path("staff/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("", include("members.urls")),
+    path("", include("outreach.urls")),
     path("", include("campaigns.urls")),
 ]
 

@@ -7,7 +7,7 @@ import pytest
 from django.conf import LazySettings
 from django.core.cache import cache
 
-from tests.campaigns.conftest import live  # noqa: F401 - shared with integration tests
+from tests.campaigns.conftest import issue_area, live  # noqa: F401 - shared across folders
 from tests.factories import MemberOrganizationFactory, UserFactory, make_admin
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM guard would refuse

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from campaigns import demo as campaigns_demo
 from members import demo as members_demo
+from outreach import demo as outreach_demo
 
 
 class Command(BaseCommand):
@@ -16,4 +17,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         members_demo.seed()
         campaigns_demo.seed()
+        outreach_demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))

@@ -1,0 +1,77 @@
+"""Staff manage the contact directory, import lists, and see every message's fate."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
+
+from outreach.importing import contacts_import_csv, contacts_import_mep_xml
+from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery, Reply
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or MEP list XML"))
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "institution", "country", "email", "status"]
+    list_filter = ["institution", "status", "country"]
+    search_fields = ["name", "email", "title", "political_group"]
+    change_list_template = "admin/outreach/contact/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="contact_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        form = ImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            raw = upload.read()
+            is_xml = upload.name.lower().endswith(".xml")
+            report = contacts_import_mep_xml(raw) if is_xml else contacts_import_csv(raw)
+            if report.ok:
+                self.message_user(
+                    request,
+                    f"{report.created} created, {report.updated} updated.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:outreach_contact_changelist")
+        return render(
+            request,
+            "admin/outreach/contact/import.html",
+            {**self.admin_site.each_context(request), "form": form, "report": report},
+        )
+
+
+@admin.register(LetterCampaign)
+class LetterCampaignAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "petition", "targeting", "test_mode", "starts_at", "ends_at"]
+    filter_horizontal = ["targets"]
+
+
+@admin.register(Letter)
+class LetterAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "letter_campaign", "contact", "email"]
+    list_select_related = ["contact", "email", "letter_campaign"]
+    raw_id_fields = ["signature", "email"]
+    exclude = ["signer_digest"]
+
+
+@admin.register(PetitionDelivery)
+class PetitionDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["petition", "milestone", "scheduled_for", "status", "sent_at"]
+
+
+@admin.register(Reply)
+class ReplyAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "campaign", "contact", "source"]
+    list_filter = ["source"]

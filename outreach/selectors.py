@@ -1,0 +1,92 @@
+"""Reads for outreach: who gets a letter, and how each campaign's messages fared."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from campaigns.models import Campaign, Signature
+from outbox.models import Email
+from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery, Reply
+
+STATES = ["queued", "sent", "bounced", "failed", "replied"]
+_STATE_OF: dict[str, str] = {
+    Email.Status.QUEUED: "queued",
+    Email.Status.SENDING: "queued",
+    Email.Status.SENT: "sent",
+    Email.Status.FAILED: "failed",
+    Email.Status.CANCELLED: "failed",
+}
+
+
+def letter_campaign_for_signature(*, signature: Signature) -> LetterCampaign | None:
+    return (
+        LetterCampaign.objects.filter(petition_id=signature.petition_id)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def campaign_delivery_stats(*, campaign: Campaign) -> dict[str, Any]:
+    """Per target and per institution: queued, sent, bounced, failed, replied; and the failures."""
+    letters = Letter.objects.filter(letter_campaign__campaign=campaign)
+    rows = letters.values("contact_id", "contact__name", "contact__institution", "email__status")
+    replied = set(
+        Reply.objects.filter(campaign=campaign, contact__isnull=False).values_list(
+            "contact_id", flat=True
+        )
+    )
+    per_target: dict[int, dict[str, Any]] = {}
+    per_institution: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATES, 0))
+    for row in rows.annotate(n=Count("pk")):
+        state = _STATE_OF[str(row["email__status"])]
+        target = per_target.setdefault(
+            row["contact_id"],
+            {
+                "name": row["contact__name"],
+                "institution": Contact.Institution(row["contact__institution"]).label,
+                **dict.fromkeys(STATES, 0),
+            },
+        )
+        target[state] += row["n"]
+        per_institution[target["institution"]][state] += row["n"]
+    for contact_id, target in per_target.items():
+        if contact_id in replied:
+            target["replied"] = 1
+            per_institution[target["institution"]]["replied"] += 1
+    bounced = Contact.objects.filter(
+        pk__in=per_target.keys(), status=Contact.Status.BOUNCING
+    ).values_list("pk", flat=True)
+    for contact_id in bounced:
+        per_target[contact_id]["bounced"] = per_target[contact_id]["failed"]
+        per_institution[per_target[contact_id]["institution"]]["bounced"] += per_target[contact_id][
+            "failed"
+        ]
+    return {
+        "targets": sorted(per_target.values(), key=lambda t: (t["institution"], t["name"])),
+        "institutions": dict(sorted(per_institution.items())),
+        "failures": failed_messages(campaign=campaign)[:100],
+    }
+
+
+def failed_messages(*, campaign: Campaign) -> QuerySet[Email]:
+    delivery_emails = PetitionDelivery.objects.filter(petition__campaign=campaign).values_list(
+        "emails", flat=True
+    )
+    return (
+        Email.objects.filter(status=Email.Status.FAILED)
+        .filter(Q(letter__letter_campaign__campaign=campaign) | Q(pk__in=delivery_emails))
+        .order_by("-created_at")
+    )
+
+
+def campaign_replies(*, campaign: Campaign) -> QuerySet[Reply]:
+    return campaign.replies.select_related("contact", "recorded_by")
+
+
+def campaign_deliveries(*, campaign: Campaign) -> QuerySet[PetitionDelivery]:
+    return PetitionDelivery.objects.filter(petition__campaign=campaign).prefetch_related(
+        "approvals__organization", "targets"
+    )

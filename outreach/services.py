@@ -1,0 +1,432 @@
+"""The only writers for EU contacts, letters, petition deliveries and replies.
+
+Every message is an outbox row written in the same transaction as the letter or delivery that
+causes it. Pacing is decided here, when the row is written: each contact has a next free slot,
+so a burst of signers becomes a polite trickle per recipient, with no sleeping worker.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from campaigns import selectors as campaign_selectors
+from campaigns.models import CoSponsorship, Petition, Signature
+from campaigns.services import after_confirm_register
+from campaigns.signing import token_make
+from members.models import Membership, Organization, User
+from outbox.models import Email
+from outbox.services import email_enqueue, email_enqueue_template, email_failure_hook_register
+from outreach.models import (
+    Contact,
+    DeliveryApproval,
+    Letter,
+    LetterCampaign,
+    PetitionDelivery,
+    Reply,
+)
+from outreach.templating import personal_message_errors, template_fill
+
+NIGHT_HOURS = range(0, 7)  # local time of the recipient: 22:00-07:00 counts as night
+NIGHT_HOURS_EVENING = range(22, 24)
+
+
+class OutreachError(Exception):
+    """An outreach rule was broken; the message is shown to the person who tried."""
+
+
+# --- pacing ------------------------------------------------------------------------------------
+
+
+def _is_night(moment: datetime, time_zone: str) -> bool:
+    try:
+        local = moment.astimezone(ZoneInfo(time_zone))
+    except ZoneInfoNotFoundError:
+        local = moment.astimezone(ZoneInfo("Europe/Brussels"))
+    return local.hour in NIGHT_HOURS or local.hour in NIGHT_HOURS_EVENING
+
+
+def contact_next_slot(*, contact: Contact, hourly_cap: int, not_before: datetime) -> datetime:
+    """Reserve the next sending slot for a contact. Call inside a transaction.
+
+    Slots are spaced 3600/cap seconds apart (a third of the rate at night in the contact's time
+    zone), with up to 20 % jitter so a wave does not arrive in lockstep.
+    """
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    slot = max(locked.next_slot_at, not_before, timezone.now())
+    spacing = 3600 / max(1, hourly_cap)
+    if _is_night(slot, locked.time_zone):
+        spacing *= settings.OUTREACH_NIGHT_SLOWDOWN
+    jitter = random.uniform(0, 0.2 * spacing)  # noqa: S311 - spacing, not security
+    locked.next_slot_at = slot + timedelta(seconds=spacing + jitter)
+    locked.save(update_fields=["next_slot_at"])
+    return slot
+
+
+# --- letters -----------------------------------------------------------------------------------
+
+
+def letter_targets(*, letter_campaign: LetterCampaign, signature: Signature) -> QuerySet[Contact]:
+    """Who this signer's letter goes to, by the campaign's targeting rule."""
+    contacts = Contact.objects.filter(status=Contact.Status.ACTIVE)
+    if letter_campaign.targeting == LetterCampaign.Targeting.FIXED:
+        contacts = contacts.filter(pk__in=letter_campaign.targets.values("pk"))
+    elif letter_campaign.targeting == LetterCampaign.Targeting.COUNTRY:
+        contacts = contacts.filter(country=signature.country)
+        if letter_campaign.institutions:
+            contacts = contacts.filter(institution__in=letter_campaign.institutions)
+    else:
+        contacts = contacts.filter(topics__icontains=f'"{letter_campaign.topic}"')
+    return contacts.order_by("institution", "name")
+
+
+def letter_campaign_open(letter_campaign: LetterCampaign, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return letter_campaign.starts_at <= now and (
+        letter_campaign.ends_at is None or now < letter_campaign.ends_at
+    )
+
+
+def _letter_language(contact: Contact, letter_campaign: LetterCampaign) -> str:
+    for code in [*contact.languages, "en", "ru"]:
+        if getattr(letter_campaign, f"subject_{code}", "") and getattr(
+            letter_campaign, f"body_{code}", ""
+        ):
+            return str(code)
+    return "en"
+
+
+@transaction.atomic
+def letters_send(
+    *,
+    letter_campaign: LetterCampaign,
+    signature: Signature,
+    personal_message: str = "",
+    reveal_email: bool = False,
+) -> list[Letter]:
+    """A confirmed signer sends the letter to every target; at most one letter per target."""
+    if signature.status != Signature.Status.CONFIRMED:
+        raise OutreachError(_("Confirm your signature first."))
+    if signature.petition_id != letter_campaign.petition_id:
+        raise OutreachError(_("This letter belongs to another petition."))
+    if not letter_campaign_open(letter_campaign):
+        raise OutreachError(_("This letter campaign is not sending now."))
+    personal_message = personal_message.strip()
+    problems = personal_message_errors(personal_message, letter_campaign.max_personal_length)
+    if problems:
+        raise OutreachError(_("Your own words: %(problems)s.") % {"problems": "; ".join(problems)})
+    campaign = letter_campaign.campaign
+    letters = []
+    for contact in letter_targets(letter_campaign=letter_campaign, signature=signature):
+        if Letter.objects.filter(
+            letter_campaign=letter_campaign, signer_digest=signature.email_digest, contact=contact
+        ).exists():
+            continue
+        language = _letter_language(contact, letter_campaign)
+        values = {
+            "signer_name": signature.name,
+            "signer_city": signature.city,
+            "signer_country": str(countries.name(signature.country)),
+            "target_name": contact.name,
+            "target_title": contact.title,
+            "personal_message": personal_message,
+            "campaign_title": campaign.title,
+        }
+        subject = template_fill(getattr(letter_campaign, f"subject_{language}"), values)
+        body = template_fill(getattr(letter_campaign, f"body_{language}"), values)
+        recipient = contact.email
+        if letter_campaign.test_mode:
+            recipient = letter_campaign.test_address or settings.OUTREACH_TEST_ADDRESS
+            subject = f"[TEST → {contact.email}] {subject}"
+        email = email_enqueue(
+            kind="outreach.letter",
+            to=recipient,
+            subject=subject,
+            body_text=body + "\n",
+            reply_to=signature.email if reveal_email else letter_campaign.reply_to,
+            from_email=f'"{signature.name} via Coalition" <{settings.OUTREACH_FROM_ADDRESS}>',
+            send_at=contact_next_slot(
+                contact=contact,
+                hourly_cap=letter_campaign.hourly_cap,
+                not_before=letter_campaign.starts_at,
+            ),
+        )
+        try:
+            with transaction.atomic():
+                letters.append(
+                    Letter.objects.create(
+                        letter_campaign=letter_campaign,
+                        signature=signature,
+                        signer_digest=signature.email_digest,
+                        contact=contact,
+                        email=email,
+                        reveal_email=reveal_email,
+                    )
+                )
+        except IntegrityError:
+            email.delete()  # a concurrent request sent this one already
+    return letters
+
+
+def letter_to_blocked_contact_check(*, contact: Contact) -> None:
+    if contact.status in {Contact.Status.BLOCKED, Contact.Status.UNSUBSCRIBED}:
+        raise OutreachError(_("%(name)s does not accept letters.") % {"name": contact.name})
+
+
+def _mark_bouncing(email: Email) -> None:
+    """Permanent failure of a letter or delivery: the contact's address is bad."""
+    contact_ids = list(Letter.objects.filter(email=email).values_list("contact_id", flat=True))
+    if not contact_ids:
+        contact_ids = list(
+            Contact.objects.filter(email__iexact=email.to).values_list("pk", flat=True)
+        )
+    Contact.objects.filter(pk__in=contact_ids, status=Contact.Status.ACTIVE).update(
+        status=Contact.Status.BOUNCING
+    )
+
+
+def _letter_url_after_confirm(signature: Signature) -> str | None:
+    letter_campaign = LetterCampaign.objects.filter(petition_id=signature.petition_id).first()
+    if letter_campaign is None or not letter_campaign_open(letter_campaign):
+        return None
+    return reverse("outreach:letter", args=[token_make(signature.pk, "letter")])
+
+
+def register_failure_hooks() -> None:
+    email_failure_hook_register(kind_prefix="outreach.", hook=_mark_bouncing)
+    after_confirm_register(_letter_url_after_confirm)
+
+
+# --- petition deliveries -----------------------------------------------------------------------
+
+
+def _cosponsor_ids(petition: Petition) -> set[int]:
+    return set(
+        petition.campaign.cosponsorships.filter(status=CoSponsorship.Status.ACCEPTED).values_list(
+            "organization_id", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def delivery_prepare(
+    *,
+    petition: Petition,
+    targets: list[Contact],
+    milestone: int | None = None,
+    scheduled_for: datetime | None = None,
+    include_names: bool = False,
+) -> PetitionDelivery:
+    """Prepare a delivery; it goes out once every co-sponsor has approved it."""
+    if not targets:
+        raise OutreachError(_("Choose at least one recipient."))
+    for contact in targets:
+        letter_to_blocked_contact_check(contact=contact)
+    try:
+        with transaction.atomic():
+            delivery = PetitionDelivery.objects.create(
+                petition=petition,
+                milestone=milestone,
+                scheduled_for=scheduled_for,
+                include_names=include_names,
+            )
+    except IntegrityError as exc:
+        raise OutreachError(_("This milestone already has a delivery.")) from exc
+    delivery.targets.set(targets)
+    return delivery
+
+
+@transaction.atomic
+def delivery_approve(
+    *, delivery: PetitionDelivery, organization: Organization, user: User
+) -> PetitionDelivery:
+    if organization.pk not in _cosponsor_ids(delivery.petition):
+        raise OutreachError(_("Only the campaign's co-sponsors approve its deliveries."))
+    if not Membership.objects.filter(
+        user=user, organization=organization, role=Membership.Role.ADMIN
+    ).exists():
+        raise OutreachError(_("Only an admin of the organization can approve for it."))
+    delivery = PetitionDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status != PetitionDelivery.Status.AWAITING_APPROVAL:
+        raise OutreachError(_("This delivery has already gone out."))
+    DeliveryApproval.objects.get_or_create(
+        delivery=delivery, organization=organization, defaults={"approved_by": user}
+    )
+    return delivery
+
+
+def delivery_preview(*, delivery: PetitionDelivery) -> dict[str, Any]:
+    petition = delivery.petition
+    return {
+        "petition": petition,
+        "cosponsors": list(campaign_selectors.campaign_cosponsors(campaign=petition.campaign)),
+        "count": petition.confirmed_count,
+        "countries": list(campaign_selectors.petition_countries(petition=petition)),
+        "include_names": delivery.include_names,
+    }
+
+
+def _names_csv(petition: Petition) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "country"])
+    shown = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED).exclude(
+        display=Signature.Display.ANONYMOUS
+    )
+    for signature in shown.order_by("confirmed_at").iterator():
+        name = signature.public_name
+        writer.writerow(["'" + name if name[:1] in "=+-@" else name, str(signature.country)])
+    return out.getvalue()
+
+
+@transaction.atomic
+def delivery_send_if_ready(*, delivery: PetitionDelivery, now: datetime | None = None) -> bool:
+    """Send once: every co-sponsor approved, and the date (if any) has come."""
+    now = now or timezone.now()
+    delivery = PetitionDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status != PetitionDelivery.Status.AWAITING_APPROVAL:
+        return False
+    approved = set(delivery.approvals.values_list("organization_id", flat=True))
+    if not _cosponsor_ids(delivery.petition) <= approved:
+        return False
+    if delivery.scheduled_for and delivery.scheduled_for > now:
+        return False
+    context = delivery_preview(delivery=delivery)
+    names = _names_csv(delivery.petition) if delivery.include_names else ""
+    for contact in delivery.targets.all():
+        if contact.status != Contact.Status.ACTIVE:
+            continue
+        context["contact"] = contact
+        email = email_enqueue_template(
+            kind="outreach.delivery",
+            to=contact.email,
+            template="outreach/email/delivery",
+            context={**context, "names_csv": names},
+            language="en",
+        )
+        delivery.emails.add(email)
+    delivery.status = PetitionDelivery.Status.SENT
+    delivery.sent_at = now
+    delivery.confirmed_count = delivery.petition.confirmed_count
+    delivery.save(update_fields=["status", "sent_at", "confirmed_count"])
+    return True
+
+
+def deliveries_due(*, now: datetime | None = None) -> int:
+    """Periodic: prepare milestone deliveries that were reached and send the approved ones."""
+    sent = 0
+    for delivery_id in PetitionDelivery.objects.filter(
+        status=PetitionDelivery.Status.AWAITING_APPROVAL
+    ).values_list("pk", flat=True):
+        delivery = PetitionDelivery.objects.get(pk=delivery_id)
+        if delivery.milestone and delivery.petition.confirmed_count < delivery.milestone:
+            continue
+        sent += int(delivery_send_if_ready(delivery=delivery, now=now))
+    return sent
+
+
+# --- replies and the signer's "did you get a reply?" ------------------------------------------
+
+
+@transaction.atomic
+def reply_record(
+    *,
+    campaign_id: int,
+    organization: Organization | None,
+    contact: Contact | None,
+    letter: Letter | None = None,
+    summary: str = "",
+    url: str = "",
+    received_at: datetime | None = None,
+    source: str = Reply.Source.ENTERED,
+) -> Reply:
+    if not summary.strip() and not url:
+        raise OutreachError(_("Give the reply's text or a link to it."))
+    if url and not url.startswith(("https://", "http://")):
+        raise OutreachError(_("The link must start with https://."))
+    received_at = received_at or timezone.now()
+    if received_at > timezone.now() + timedelta(minutes=5):
+        raise OutreachError(_("A reply cannot be dated in the future."))
+    return Reply.objects.create(
+        campaign_id=campaign_id,
+        contact=contact,
+        letter=letter,
+        summary=summary.strip(),
+        url=url,
+        received_at=received_at,
+        source=source,
+        recorded_by=organization,
+    )
+
+
+def reply_surveys_due(*, now: datetime | None = None) -> int:
+    """14 days after a letter was sent, ask its signer once; remind once a week later."""
+    now = now or timezone.now()
+    asked = 0
+    first = Letter.objects.filter(
+        survey_sent_at__isnull=True,
+        signature__isnull=False,
+        email__status=Email.Status.SENT,
+        email__sent_at__lte=now - settings.OUTREACH_SURVEY_AFTER,
+    )
+    reminder = Letter.objects.filter(
+        survey_sent_at__lte=now - settings.OUTREACH_SURVEY_REMINDER_AFTER,
+        survey_reminded_at__isnull=True,
+        signer_answer="",
+        signature__isnull=False,
+    )
+    for queryset, field in ((first, "survey_sent_at"), (reminder, "survey_reminded_at")):
+        for letter_id in list(queryset.values_list("pk", flat=True)[:500]):
+            with transaction.atomic():
+                letter = (
+                    Letter.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("signature", "contact", "letter_campaign__campaign")
+                    .filter(pk=letter_id, **{f"{field}__isnull": True})
+                    .first()
+                )
+                if letter is None or letter.signature is None:
+                    continue
+                setattr(letter, field, now)
+                letter.save(update_fields=[field])
+                _survey_mail(letter)
+                asked += 1
+    return asked
+
+
+def _survey_mail(letter: Letter) -> None:
+    signature = letter.signature
+    assert signature is not None  # noqa: S101 - filtered by the caller
+    token = token_make(letter.pk, "survey")
+    links = {
+        answer: settings.SITE_URL + reverse("outreach:survey", args=[token, answer])
+        for answer in ("yes", "no", "not_yet")
+    }
+    email_enqueue_template(
+        kind="outreach.survey",
+        to=signature.email,
+        template="outreach/email/survey",
+        context={"letter": letter, "links": links},
+        language=signature.language,
+    )
+
+
+@transaction.atomic
+def survey_answer(*, letter_id: int, answer: str) -> Letter:
+    if answer not in {"yes", "no", "not_yet"}:
+        raise OutreachError(_("Choose yes, no or not yet."))
+    letter = Letter.objects.select_for_update().get(pk=letter_id)
+    letter.signer_answer = answer
+    letter.save(update_fields=["signer_answer"])
+    return letter
