@@ -71,13 +71,20 @@ def campaign_delivery_stats(*, campaign: Campaign) -> dict[str, Any]:
     }
 
 
-def failed_messages(*, campaign: Campaign) -> QuerySet[Email]:
+def campaign_emails(*, campaign: Campaign) -> QuerySet[Email]:
+    """Every outgoing message this campaign caused: letters and petition deliveries."""
     delivery_emails = PetitionDelivery.objects.filter(petition__campaign=campaign).values_list(
         "emails", flat=True
     )
+    return Email.objects.filter(
+        Q(letter__letter_campaign__campaign=campaign) | Q(pk__in=delivery_emails)
+    )
+
+
+def failed_messages(*, campaign: Campaign) -> QuerySet[Email]:
     return (
-        Email.objects.filter(status=Email.Status.FAILED)
-        .filter(Q(letter__letter_campaign__campaign=campaign) | Q(pk__in=delivery_emails))
+        campaign_emails(campaign=campaign)
+        .filter(status=Email.Status.FAILED)
         .order_by("-created_at")
     )
 

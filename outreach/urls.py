@@ -30,6 +30,11 @@ urlpatterns = [
         name="delivery_create",
     ),
     path(
+        "organizations/<slug:org>/campaigns/<slug:slug>/outreach/emails/<int:pk>/<str:action>/",
+        views.email_action,
+        name="email_action",
+    ),
+    path(
         "organizations/<slug:org>/campaigns/<slug:slug>/outreach/deliveries/<int:pk>/",
         views.delivery_approve,
         name="delivery",

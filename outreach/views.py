@@ -8,11 +8,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, CoSponsorship, Signature
 from campaigns.signing import token_read
 from members import access
 from members.models import Organization
+from outbox.services import email_cancel, email_retry
 from outreach import selectors, services
 from outreach.forms import DeliveryForm, LetterCampaignForm, ReplyForm, SendLetterForm
 from outreach.models import PetitionDelivery
@@ -175,6 +177,23 @@ def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
         {"form": form, "organization": organization, "campaign": campaign},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str) -> HttpResponse:
+    """A co-sponsor admin retries a failed message of this campaign, or cancels a queued one."""
+    organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN)
+    email = get_object_or_404(selectors.campaign_emails(campaign=campaign), pk=pk)
+    if action == "retry":
+        email_retry(email=email)
+        messages.success(request, _("The message is queued again."))
+    elif action == "cancel":
+        email_cancel(email=email)
+        messages.success(request, _("The message is cancelled if it had not left yet."))
+    else:
+        raise Http404
+    return redirect("outreach:campaign", org=organization.slug, slug=campaign.slug)
 
 
 @login_required

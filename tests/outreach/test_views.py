@@ -102,3 +102,31 @@ def test_survey_link_records_the_answer_on_post_only(client, letters, confirmed)
     letter.refresh_from_db()
     assert letter.signer_answer == "yes"
     assert client.post(reverse("outreach:survey", args=["forged", "yes"])).status_code == 400
+
+
+def test_cosponsor_admin_retries_a_failed_letter_but_not_another_campaigns(
+    client, letters, confirmed, live
+):
+    from outbox.models import Email
+
+    letter = services.letters_send(letter_campaign=letters, signature=confirmed())[0]
+    Email.objects.filter(pk=letter.email_id).update(status=Email.Status.FAILED, last_error="550")
+    other = Email.objects.create(
+        kind="members.x", to="x@example.org", from_email="a@b.example", subject="s",
+        body_text="b", message_id="<other@x>", status=Email.Status.FAILED,
+    )  # fmt: skip
+    client.force_login(live.admins[0])
+    kwargs = {"org": live.orgs[0].slug, "slug": live.campaign.slug}
+    page = client.get(reverse("outreach:campaign", kwargs=kwargs)).content.decode()
+    assert "550" in page
+    client.post(
+        reverse(
+            "outreach:email_action", kwargs={**kwargs, "pk": letter.email_id, "action": "retry"}
+        )
+    )
+    assert Email.objects.get(pk=letter.email_id).status in {Email.Status.QUEUED, Email.Status.SENT}
+    response = client.post(
+        reverse("outreach:email_action", kwargs={**kwargs, "pk": other.pk, "action": "retry"})
+    )
+    assert response.status_code == 404
+    assert Email.objects.get(pk=other.pk).status == Email.Status.FAILED
