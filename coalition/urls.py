@@ -15,6 +15,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("staff/", admin.site.urls),
+    # Provider webhooks (bounces, complaints, inbound replies); anymail checks each provider's
+    # signature or the ANYMAIL_WEBHOOK_SECRET basic-auth credentials.
+    path("anymail/", include("anymail.urls")),
     path("api/v1/", include("api.urls")),
     path("", include("members.urls")),
     path("", include("outreach.urls")),
