@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from campaigns import services
 from campaigns.models import (
     Campaign,
     CampaignRevision,
     CoSponsorship,
     IssueArea,
+    OutcomeEvent,
     Petition,
     SupporterExport,
 )
+from members.models import User
 
 
 @admin.register(IssueArea)
@@ -62,3 +65,49 @@ class SupporterExportAdmin(admin.ModelAdmin):
 class CampaignRevisionAdmin(SupporterExportAdmin):
     list_display = ["edited_at", "campaign", "organization", "edited_by"]
     list_filter = []
+
+
+@admin.register(OutcomeEvent)
+class OutcomeEventAdmin(admin.ModelAdmin):
+    """Staff record and correct any campaign's outcomes, through the same rules as co-sponsors."""
+
+    list_display = ["date", "campaign", "kind", "system", "recorded_by"]
+    list_filter = ["kind", "system"]
+    search_fields = ["description_en", "description_ru", "campaign__title_en"]
+    readonly_fields = ["system", "recorded_by", "recorded_by_user", "created_at", "link"]
+
+    def save_model(
+        self, request: HttpRequest, obj: OutcomeEvent, form: object, change: bool
+    ) -> None:
+        user = request.user
+        assert isinstance(user, User)  # noqa: S101 - the admin requires a signed-in staff user
+        try:
+            if change:
+                services.outcome_update(
+                    event=obj,
+                    user=user,
+                    **{
+                        f: getattr(obj, f)
+                        for f in (
+                            "kind",
+                            "date",
+                            "description_en",
+                            "description_ru",
+                            "evidence_url",
+                        )
+                    },
+                )
+            else:
+                services.outcome_record(
+                    campaign=obj.campaign,
+                    organization=None,
+                    user=user,
+                    kind=obj.kind,
+                    date=obj.date,
+                    description_en=obj.description_en,
+                    description_ru=obj.description_ru,
+                    evidence_url=obj.evidence_url,
+                    evidence_file=obj.evidence_file,
+                )
+        except services.CampaignError as exc:
+            self.message_user(request, str(exc), messages.ERROR)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Campaign, IssueArea, Signature
@@ -127,6 +129,37 @@ def seed() -> None:
                 services.signature_confirm(token=token_make(signature.pk, "confirm"))
         while services.signature_counts_fold():
             pass
+        # Spread the demo signatures over the last two weeks so the charts have a shape.
+        now = timezone.now()
+        for signature in Signature.objects.filter(petition=petition):
+            started = now - timedelta(hours=rng.randint(1, 14 * 24))
+            Signature.objects.filter(pk=signature.pk).update(
+                created_at=started,
+                confirmed_at=started + timedelta(minutes=rng.randint(2, 600))
+                if signature.confirmed_at
+                else None,
+            )
+        services.signature_counts_rebuild(petition=petition)
+        first_admin = _admin(first).user
+        services.outcome_record(
+            campaign=campaign,
+            organization=organizations[-1],
+            user=_admin(organizations[-1]).user,
+            kind="media",
+            date=(now - timedelta(days=6)).date(),
+            description_en="A national daily reported on the campaign and quoted our co-sponsors.",
+            description_ru="Газета написала о кампании и процитировала соорганизаторов.",
+            evidence_url="https://news.example/article",
+        )
+        services.outcome_record(
+            campaign=campaign,
+            organization=first,
+            user=first_admin,
+            kind="meeting",
+            date=(now - timedelta(days=2)).date(),
+            description_en="Co-sponsors met officials to present the petition's demands.",
+            description_ru="Соорганизаторы встретились с чиновниками и представили требования.",
+        )
     # The demo signers are fictional: drop their confirmation mail before it leaves the outbox,
     # so var/mail/ holds only what a person trying the demo caused.
     Email.objects.filter(kind__startswith="campaigns.", to__endswith=".demo.example.org").delete()

@@ -8,11 +8,12 @@ from typing import Any
 from disposable_email_domains import blocklist as disposable_domains
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from campaigns import pow
-from campaigns.models import Campaign, IssueArea, Petition, Signature
+from campaigns.models import Campaign, IssueArea, OutcomeEvent, Petition, Signature
 from campaigns.signing import email_domain
 from members.models import Organization
 
@@ -197,3 +198,52 @@ class SignatureForm(forms.Form):
 
     def consent_fields(self) -> list[forms.BoundField]:
         return [self[f"consent_{o.slug}"] for o in self.cosponsors]
+
+
+class OutcomeForm(forms.ModelForm):
+    class Meta:
+        model = OutcomeEvent
+        fields = [
+            "kind",
+            "date",
+            "description_en",
+            "description_ru",
+            "evidence_url",
+            "evidence_file",
+        ]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Milestones and results are recorded by the platform and by closing the campaign.
+        self.fields["kind"].choices = [  # type: ignore[attr-defined]
+            (value, label)
+            for value, label in OutcomeEvent.Kind.choices
+            if value not in {OutcomeEvent.Kind.MILESTONE, OutcomeEvent.Kind.RESULT}
+        ]
+
+    def clean_evidence_url(self) -> str:
+        url: str = self.cleaned_data.get("evidence_url") or ""
+        if url and not url.lower().startswith(("https://", "http://")):
+            raise forms.ValidationError(_("The evidence link must start with https:// or http://."))
+        return url
+
+    def clean_evidence_file(self) -> Any:
+        upload = self.cleaned_data.get("evidence_file")
+        if upload and getattr(upload, "size", 0) > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        if upload and not str(upload.name).lower().endswith((".pdf", ".png", ".jpg", ".jpeg")):
+            raise forms.ValidationError(_("Upload a PDF, PNG or JPEG file."))
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        day, kind = data.get("date"), data.get("kind")
+        if day and day > timezone.localdate() and kind != OutcomeEvent.Kind.MEETING:
+            self.add_error("date", _("Only a meeting can be dated in the future."))
+        if (
+            not (data.get("description_en") or "").strip()
+            and not (data.get("description_ru") or "").strip()
+        ):
+            raise forms.ValidationError(_("Describe what happened, in English or Russian."))
+        return data

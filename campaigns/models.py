@@ -189,7 +189,8 @@ class Petition(models.Model):
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Maintained by the counting job from SignatureCountDelta rows; may lag by a few seconds.
-    confirmed_count = models.PositiveIntegerField(default=0)
+    confirmed_count = models.IntegerField(default=0)
+    started_count = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("petition")
@@ -295,16 +296,105 @@ class SupporterConsent(models.Model):
 
 
 class SignatureCountDelta(models.Model):
-    """An append-only +1/-1 written when a signature is confirmed or withdrawn.
+    """An append-only +1/-1 written when a signature is started, confirmed or withdrawn.
 
-    Signing only ever inserts; a periodic job folds the deltas into PetitionCountryCount and
-    Petition.confirmed_count, so there is no hot counter row for concurrent signers to fight over.
+    Signing only ever inserts; a periodic job folds the deltas into the per-petition, per-country,
+    per-hour and per-source totals, so there is no hot counter row for concurrent signers to
+    fight over, and no page ever scans signatures.
     """
 
+    class Kind(models.TextChoices):
+        STARTED = "started"
+        CONFIRMED = "confirmed"
+
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CONFIRMED)
     country = models.CharField(max_length=2)
+    source_org_id = models.PositiveBigIntegerField(default=0)  # 0: nobody's link or widget
+    hour = models.DateTimeField(default=timezone.now)
     delta = models.SmallIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class PetitionHourCount(models.Model):
+    """Signatures started and confirmed per petition per hour: the source of every chart."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="hour_counts")
+    hour = models.DateTimeField()
+    started = models.IntegerField(default=0)
+    confirmed = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "hour"], name="one_count_per_hour"),
+        ]
+
+
+class PetitionSourceCount(models.Model):
+    """Confirmed signatures per recruiting co-sponsor (0: came directly)."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="source_counts")
+    source_org_id = models.PositiveBigIntegerField(default=0)
+    confirmed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "source_org_id"], name="one_count_per_source"
+            ),
+        ]
+
+
+class OutcomeEvent(models.Model):
+    """One step on a campaign's public timeline, recorded by a co-sponsor or by the system."""
+
+    class Kind(models.TextChoices):
+        PETITION_DELIVERED = "delivered", _("Petition delivered")
+        LETTER_WAVE = "letters", _("Letter wave sent")
+        REPLY = "reply", _("Reply received")
+        MEETING = "meeting", _("Meeting held")
+        STATEMENT = "statement", _("Public statement")
+        MEDIA = "media", _("Media coverage")
+        POLICY_CHANGE = "policy", _("Policy or rule changed")
+        MILESTONE = "milestone", _("Signature milestone")
+        RESULT = "result", _("Campaign result")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("what happened"), max_length=10, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    description_en = models.CharField(_("description (English)"), max_length=500, blank=True)
+    description_ru = models.CharField(_("description (Russian)"), max_length=500, blank=True)
+    evidence_url = models.URLField(_("evidence link"), blank=True)
+    evidence_file = models.FileField(_("evidence file"), upload_to="evidence/", blank=True)
+    system = models.BooleanField(default=False)
+    link = models.CharField(max_length=200, blank=True)  # e.g. "#reply-12" on the campaign page
+    recorded_by = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+        ordering = ["-date", "-created_at"]
+        indexes = [models.Index(fields=["campaign", "-date"], name="event_timeline")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(description_en="", description_ru=""),
+                name="event_has_description",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.date}"
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
 
 
 class PetitionCountryCount(models.Model):

@@ -7,7 +7,9 @@ never "who started it?". Errors are CampaignError with a message for the person 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
+from datetime import date as date_type
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,8 +28,11 @@ from campaigns.models import (
     CampaignRevision,
     CoSponsorship,
     IssueArea,
+    OutcomeEvent,
     Petition,
     PetitionCountryCount,
+    PetitionHourCount,
+    PetitionSourceCount,
     Signature,
     SignatureCountDelta,
     SupporterConsent,
@@ -291,6 +296,14 @@ def campaign_close(
     campaign.result_summary = result_summary.strip()
     campaign.closed_at = timezone.now()
     campaign.save(update_fields=["status", "result", "result_summary", "closed_at"])
+    OutcomeEvent.objects.create(
+        campaign=campaign,
+        kind=OutcomeEvent.Kind.RESULT,
+        date=timezone.localdate(),
+        description_en=f"{Campaign.Result(result).label}: {campaign.result_summary}"[:500],
+        recorded_by=organization,
+        recorded_by_user=user,
+    )
     return campaign
 
 
@@ -430,6 +443,7 @@ def signature_create(
     SupporterConsent.objects.bulk_create(
         [SupporterConsent(signature=signature, organization=org) for org in consents]
     )
+    _count(signature, SignatureCountDelta.Kind.STARTED, +1, at=signature.created_at)
     _mail_signer(signature, "confirm")
     return signature
 
@@ -488,17 +502,14 @@ def signature_confirm(*, token: str) -> Signature:
     signature.status = Signature.Status.CONFIRMED
     signature.confirmed_at = timezone.now()
     signature.save(update_fields=["status", "confirmed_at"])
-    SignatureCountDelta.objects.create(
-        petition=signature.petition, country=str(signature.country), delta=1
-    )
+    _count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=signature.confirmed_at)
     return signature
 
 
 def _signature_delete(signature: Signature) -> None:
     if signature.status == Signature.Status.CONFIRMED:
-        SignatureCountDelta.objects.create(
-            petition_id=signature.petition_id, country=str(signature.country), delta=-1
-        )
+        # Uncount it in the hour it was counted, so the charts' totals stay the petition's total.
+        _count(signature, SignatureCountDelta.Kind.CONFIRMED, -1, at=signature.confirmed_at)
     signature.delete()  # consents go with it (cascade)
 
 
@@ -546,48 +557,158 @@ def signatures_remind_and_expire(*, now: datetime | None = None) -> tuple[int, i
     return reminded, expired_count
 
 
+MILESTONES = (100, 1_000, 10_000, 100_000, 1_000_000)
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _count(
+    signature: Signature, kind: str, delta: int, at: datetime | None = None
+) -> SignatureCountDelta:
+    return SignatureCountDelta.objects.create(
+        petition_id=signature.petition_id,
+        kind=kind,
+        country=str(signature.country),
+        source_org_id=signature.source_id or 0,
+        hour=_hour(at or timezone.now()),
+        delta=delta,
+    )
+
+
 def signature_counts_fold(*, batch: int = 5000) -> int:
-    """Fold pending count deltas into the per-country and per-petition totals."""
+    """Fold pending count deltas into the per-petition, country, hour and source totals.
+
+    Runs every two seconds; concurrent runs take disjoint batches (skip_locked).
+    """
     with transaction.atomic():
         deltas = list(
             SignatureCountDelta.objects.select_for_update(skip_locked=True)
             .order_by("pk")
-            .values_list("pk", "petition_id", "country", "delta")[:batch]
+            .values_list("pk", "petition_id", "kind", "country", "source_org_id", "hour", "delta")[
+                :batch
+            ]
         )
         if not deltas:
             return 0
-        per_country: dict[tuple[int, str], int] = {}
-        for _pk, petition_id, country, delta in deltas:
-            per_country[(petition_id, country)] = per_country.get((petition_id, country), 0) + delta
-        per_petition: dict[int, int] = {}
-        for (petition_id, country), delta in per_country.items():
-            row, _created = PetitionCountryCount.objects.select_for_update().get_or_create(
+        confirmed: dict[int, int] = defaultdict(int)
+        started: dict[int, int] = defaultdict(int)
+        by_country: dict[tuple[int, str], int] = defaultdict(int)
+        by_source: dict[tuple[int, int], int] = defaultdict(int)
+        by_hour: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0, 0])
+        for _pk, petition_id, kind, country, source, hour, delta in deltas:
+            if kind == SignatureCountDelta.Kind.STARTED:
+                started[petition_id] += delta
+                by_hour[(petition_id, hour)][0] += delta
+                continue
+            confirmed[petition_id] += delta
+            by_country[(petition_id, country)] += delta
+            by_source[(petition_id, source)] += delta
+            by_hour[(petition_id, hour)][1] += delta
+        for (petition_id, country), delta in by_country.items():
+            row, _new = PetitionCountryCount.objects.get_or_create(
                 petition_id=petition_id, country=country
             )
             PetitionCountryCount.objects.filter(pk=row.pk).update(count=F("count") + delta)
-            per_petition[petition_id] = per_petition.get(petition_id, 0) + delta
-        for petition_id, delta in per_petition.items():
-            Petition.objects.filter(pk=petition_id).update(
-                confirmed_count=F("confirmed_count") + delta
+        for (petition_id, source), delta in by_source.items():
+            source_row, _new = PetitionSourceCount.objects.get_or_create(
+                petition_id=petition_id, source_org_id=source
             )
+            PetitionSourceCount.objects.filter(pk=source_row.pk).update(
+                confirmed=F("confirmed") + delta
+            )
+        for (petition_id, hour), (n_started, n_confirmed) in by_hour.items():
+            hour_row, _new = PetitionHourCount.objects.get_or_create(
+                petition_id=petition_id, hour=hour
+            )
+            PetitionHourCount.objects.filter(pk=hour_row.pk).update(
+                started=F("started") + n_started, confirmed=F("confirmed") + n_confirmed
+            )
+        for petition_id in set(confirmed) | set(started):
+            petition = Petition.objects.select_for_update().get(pk=petition_id)
+            before = petition.confirmed_count
+            petition.confirmed_count += confirmed.get(petition_id, 0)
+            petition.started_count += started.get(petition_id, 0)
+            petition.save(update_fields=["confirmed_count", "started_count"])
+            _milestones(petition, before)
         SignatureCountDelta.objects.filter(pk__in=[d[0] for d in deltas]).delete()
         return len(deltas)
 
 
+def _milestones(petition: Petition, before: int) -> None:
+    """Crossing a round number or the goal puts a milestone on the campaign's timeline."""
+    after = petition.confirmed_count
+    for threshold in sorted({*MILESTONES, petition.goal}):
+        if before < threshold <= after:
+            OutcomeEvent.objects.create(
+                campaign_id=petition.campaign_id,
+                kind=OutcomeEvent.Kind.MILESTONE,
+                date=timezone.now().date(),
+                description_en=f"{threshold:,} confirmed signatures on “{petition.title_en}”"
+                if petition.title_en
+                else "",
+                description_ru=(
+                    f"{threshold:,} подтверждённых подписей: «{petition.title_ru}»"
+                    if petition.title_ru
+                    else ""
+                ),
+                system=True,
+            )
+
+
 def signature_counts_rebuild(*, petition: Petition) -> None:
-    """Recount from the signatures themselves (repair tool; scans, so never on a page view)."""
+    """Recount from the signatures themselves (repair tool; scans, so never on a page view).
+
+    Signatures that expired unconfirmed are gone, so the rebuilt "started" figures count only
+    the signatures that still exist.
+    """
     with transaction.atomic():
         Petition.objects.select_for_update().get(pk=petition.pk)
         SignatureCountDelta.objects.filter(petition=petition).delete()
+        started_hours: dict[datetime, int] = defaultdict(int)
+        for created in (
+            Signature.objects.filter(petition=petition)
+            .values_list("created_at", flat=True)
+            .iterator()
+        ):
+            started_hours[_hour(created)] += 1
         confirmed = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        countries: dict[str, int] = defaultdict(int)
+        sources: dict[int, int] = defaultdict(int)
+        hours: dict[datetime, int] = defaultdict(int)
+        for country, source, at in confirmed.values_list(
+            "country", "source_id", "confirmed_at"
+        ).iterator():
+            countries[country] += 1
+            sources[source or 0] += 1
+            hours[_hour(at or timezone.now())] += 1
         PetitionCountryCount.objects.filter(petition=petition).delete()
-        totals: dict[str, int] = {}
-        for country in confirmed.values_list("country", flat=True).iterator():
-            totals[country] = totals.get(country, 0) + 1
         PetitionCountryCount.objects.bulk_create(
-            [PetitionCountryCount(petition=petition, country=c, count=n) for c, n in totals.items()]
+            [
+                PetitionCountryCount(petition=petition, country=c, count=n)
+                for c, n in countries.items()
+            ]
         )
-        Petition.objects.filter(pk=petition.pk).update(confirmed_count=sum(totals.values()))
+        PetitionSourceCount.objects.filter(petition=petition).delete()
+        PetitionSourceCount.objects.bulk_create(
+            [
+                PetitionSourceCount(petition=petition, source_org_id=k, confirmed=n)
+                for k, n in sources.items()
+            ]
+        )
+        PetitionHourCount.objects.filter(petition=petition).delete()
+        PetitionHourCount.objects.bulk_create(
+            [
+                PetitionHourCount(
+                    petition=petition, hour=h, started=started_hours.get(h, 0), confirmed=hours[h]
+                )
+                for h in set(hours) | set(started_hours)
+            ]
+        )
+        Petition.objects.filter(pk=petition.pk).update(
+            confirmed_count=sum(countries.values()), started_count=sum(started_hours.values())
+        )
 
 
 # --- supporter exports ------------------------------------------------------------------------
@@ -606,3 +727,91 @@ def supporter_export_start(
 
 def supporter_export_finish(*, export: SupporterExport, rows: int) -> None:
     SupporterExport.objects.filter(pk=export.pk).update(row_count=rows)
+
+
+# --- outcomes: the public timeline ------------------------------------------------------------
+
+
+def _check_outcome(*, kind: str, date: date_type, evidence_url: str, description: str) -> None:
+    if kind not in OutcomeEvent.Kind.values or kind in {
+        OutcomeEvent.Kind.MILESTONE,
+        OutcomeEvent.Kind.RESULT,
+    }:
+        raise CampaignError(_("Choose what happened."))
+    if date > timezone.localdate() and kind != OutcomeEvent.Kind.MEETING:
+        raise CampaignError(_("Only a meeting can be dated in the future."))
+    if evidence_url and not evidence_url.lower().startswith(("https://", "http://")):
+        raise CampaignError(_("The evidence link must start with https:// or http://."))
+    if not description.strip():
+        raise CampaignError(_("Describe what happened, in English or Russian."))
+
+
+@transaction.atomic
+def outcome_record(
+    *,
+    campaign: Campaign,
+    organization: Organization | None,
+    user: User,
+    kind: str,
+    date: date_type,
+    description_en: str = "",
+    description_ru: str = "",
+    evidence_url: str = "",
+    evidence_file: Any = None,
+) -> OutcomeEvent:
+    """A co-sponsor (or platform staff, with no organization) records what the campaign achieved."""
+    if organization is None:
+        if not user.is_staff:
+            raise CampaignError(_("Only co-sponsors and platform staff record outcomes."))
+    else:
+        _require_role(user, organization, EDITOR_ROLES)
+        _require_cosponsor(campaign, organization)
+    _check_outcome(
+        kind=kind, date=date, evidence_url=evidence_url, description=description_en + description_ru
+    )
+    return OutcomeEvent.objects.create(
+        campaign=campaign,
+        kind=kind,
+        date=date,
+        description_en=description_en.strip(),
+        description_ru=description_ru.strip(),
+        evidence_url=evidence_url,
+        evidence_file=evidence_file or "",
+        recorded_by=organization,
+        recorded_by_user=user,
+    )
+
+
+@transaction.atomic
+def outcome_update(*, event: OutcomeEvent, user: User, **changes: Any) -> OutcomeEvent:
+    """Platform staff correct any recorded event (system events included)."""
+    if not user.is_staff:
+        raise CampaignError(_("Only platform staff correct recorded outcomes."))
+    event = OutcomeEvent.objects.select_for_update().get(pk=event.pk)
+    for field in ("kind", "date", "description_en", "description_ru", "evidence_url"):
+        if field in changes:
+            setattr(event, field, changes[field])
+    if event.kind not in {OutcomeEvent.Kind.MILESTONE, OutcomeEvent.Kind.RESULT}:
+        _check_outcome(
+            kind=event.kind,
+            date=event.date,
+            evidence_url=event.evidence_url,
+            description=event.description_en + event.description_ru,
+        )
+    event.save()
+    return event
+
+
+def outcome_system(
+    *, campaign_id: int, kind: str, description_en: str, description_ru: str = "", link: str = ""
+) -> OutcomeEvent:
+    """An event the platform records by itself (deliveries, letter waves, replies)."""
+    return OutcomeEvent.objects.create(
+        campaign_id=campaign_id,
+        kind=kind,
+        date=timezone.localdate(),
+        description_en=description_en,
+        description_ru=description_ru,
+        link=link,
+        system=True,
+    )

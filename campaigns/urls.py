@@ -31,6 +31,11 @@ urlpatterns = [
         "organizations/<slug:org>/campaigns/<slug:slug>/close/", views.campaign_close, name="close"
     ),
     path(
+        "organizations/<slug:org>/campaigns/<slug:slug>/outcomes/new/",
+        views.outcome_create,
+        name="outcome_create",
+    ),
+    path(
         "organizations/<slug:org>/campaigns/<slug:slug>/supporters.csv",
         views.supporters_export,
         name="export",

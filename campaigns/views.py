@@ -23,6 +23,7 @@ from campaigns.forms import (
     CampaignForm,
     CloseCampaignForm,
     InviteCosponsorForm,
+    OutcomeForm,
     PetitionForm,
     SignatureForm,
 )
@@ -396,6 +397,31 @@ def campaign_close(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     return render(
         request,
         "campaigns/campaign_close.html",
+        {"form": form, "organization": organization, "campaign": campaign},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def outcome_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
+    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    form = OutcomeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.outcome_record(
+                campaign=campaign,
+                organization=organization,
+                user=access.request_user(request),
+                **form.cleaned_data,
+            )
+        except services.CampaignError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Recorded. It is on the campaign's public timeline."))
+            return redirect(campaign)
+    return render(
+        request,
+        "campaigns/outcome_form.html",
         {"form": form, "organization": organization, "campaign": campaign},
         status=400 if form.errors else 200,
     )

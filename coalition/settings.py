@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "members",
     "campaigns",
     "outreach",
+    "results",
     "outbox",
     "api",
 ]

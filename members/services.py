@@ -49,7 +49,8 @@ def organization_language(organization: Organization) -> str:
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:50].strip("-") or "organization"
     slug, n = base, 1
-    while Organization.objects.filter(slug=slug).exists():
+    # "staff" names the platform staff's view of every campaign's dashboard.
+    while slug in {"staff", "apply"} or Organization.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from campaigns import selectors as campaign_selectors
-from campaigns.models import CoSponsorship, Petition, Signature
-from campaigns.services import after_confirm_register
+from campaigns.models import CoSponsorship, OutcomeEvent, Petition, Signature
+from campaigns.services import after_confirm_register, outcome_system
 from campaigns.signing import token_make
 from members.models import Membership, Organization, User
 from outbox.models import Email
@@ -128,6 +128,7 @@ def letters_send(
     if problems:
         raise OutreachError(_("Your own words: %(problems)s.") % {"problems": "; ".join(problems)})
     campaign = letter_campaign.campaign
+    _letter_wave_event(letter_campaign)
     letters = []
     for contact in letter_targets(letter_campaign=letter_campaign, signature=signature):
         if Letter.objects.filter(
@@ -178,6 +179,29 @@ def letters_send(
         except IntegrityError:
             email.delete()  # a concurrent request sent this one already
     return letters
+
+
+def _letter_wave_event(letter_campaign: LetterCampaign) -> None:
+    """The first letters of a letter campaign each day make one "letter wave" on the timeline."""
+    today = timezone.localdate()
+    if not OutcomeEvent.objects.filter(
+        campaign_id=letter_campaign.campaign_id,
+        kind=OutcomeEvent.Kind.LETTER_WAVE,
+        date=today,
+        link=f"letters:{letter_campaign.pk}",
+    ).exists():
+        campaign = letter_campaign.campaign
+        title_en, title_ru = (
+            campaign.title_en or campaign.title,
+            campaign.title_ru or campaign.title,
+        )
+        outcome_system(
+            campaign_id=letter_campaign.campaign_id,
+            kind=OutcomeEvent.Kind.LETTER_WAVE,
+            description_en=f"Signers are writing to decision-makers about “{title_en}”"[:500],
+            description_ru=f"Подписавшие пишут адресатам о кампании «{title_ru}»"[:500],
+            link=f"letters:{letter_campaign.pk}",
+        )
 
 
 def letter_to_blocked_contact_check(*, contact: Contact) -> None:
@@ -321,6 +345,16 @@ def delivery_send_if_ready(*, delivery: PetitionDelivery, now: datetime | None =
     delivery.sent_at = now
     delivery.confirmed_count = delivery.petition.confirmed_count
     delivery.save(update_fields=["status", "sent_at", "confirmed_count"])
+    recipients = ", ".join(c.name for c in delivery.targets.all())
+    outcome_system(
+        campaign_id=delivery.petition.campaign_id,
+        kind=OutcomeEvent.Kind.PETITION_DELIVERED,
+        description_en=f"Petition delivered with {delivery.confirmed_count:,} signatures "
+        f"to {recipients}"[:500],
+        description_ru=f"Петиция с {delivery.confirmed_count:,} подписями передана: {recipients}"[
+            :500
+        ],
+    )
     return True
 
 
@@ -359,7 +393,7 @@ def reply_record(
     received_at = received_at or timezone.now()
     if received_at > timezone.now() + timedelta(minutes=5):
         raise OutreachError(_("A reply cannot be dated in the future."))
-    return Reply.objects.create(
+    reply = Reply.objects.create(
         campaign_id=campaign_id,
         contact=contact,
         letter=letter,
@@ -369,6 +403,15 @@ def reply_record(
         source=source,
         recorded_by=organization,
     )
+    who = contact.name if contact else "an official"
+    outcome_system(
+        campaign_id=campaign_id,
+        kind=OutcomeEvent.Kind.REPLY,
+        description_en=f"Reply received from {who}"[:500],
+        description_ru=f"Получен ответ: {contact.name if contact else 'официальное лицо'}"[:500],
+        link=f"#reply-{reply.pk}",
+    )
+    return reply
 
 
 def reply_surveys_due(*, now: datetime | None = None) -> int:

@@ -9,6 +9,7 @@ from django.core.cache import cache
 
 from tests.campaigns.conftest import issue_area, live  # noqa: F401 - shared across folders
 from tests.factories import MemberOrganizationFactory, UserFactory, make_admin
+from tests.outreach.conftest import confirmed, contacts, letters  # noqa: F401
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM guard would refuse
 # every query made from it although nothing runs concurrently.

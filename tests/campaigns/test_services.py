@@ -327,7 +327,8 @@ def test_counts_fold_without_scanning_and_match_a_recount(live):
     for n in range(12):
         s = _sign(live.petition, email=f"p{n}@example.org", country=["DE", "FR", "LV"][n % 3])
         services.signature_confirm(token=token_make(s.pk, "confirm"))
-    assert SignatureCountDelta.objects.count() == 12
+    assert SignatureCountDelta.objects.filter(kind="confirmed").count() == 12
+    assert SignatureCountDelta.objects.filter(kind="started").count() == 12
     _fold()
     assert not SignatureCountDelta.objects.exists()
     live.petition.refresh_from_db()
@@ -342,3 +343,23 @@ def test_counts_fold_without_scanning_and_match_a_recount(live):
         sorted(live.petition.country_counts.values_list("country", "count")),
     )
     assert folded == recount == (12, [("DE", 4), ("FR", 4), ("LV", 4)])
+    assert live.petition.started_count == 12
+    live.petition.refresh_from_db()
+    hours = live.petition.hour_counts.all()
+    assert sum(h.confirmed for h in hours) == 12 and sum(h.started for h in hours) == 12
+    assert sum(s.confirmed for s in live.petition.source_counts.all()) == 12
+
+
+def test_crossing_the_goal_puts_a_milestone_on_the_timeline(live):
+    live.petition.goal = 3
+    live.petition.save()
+    for n in range(3):
+        s = _sign(live.petition, email=f"g{n}@example.org")
+        services.signature_confirm(token=token_make(s.pk, "confirm"))
+    _fold()
+    events = live.campaign.events.filter(kind="milestone")
+    assert [e.description_en for e in events] == [
+        "3 confirmed signatures on “Keep our accounts open”"
+    ]
+    _fold()
+    assert live.campaign.events.filter(kind="milestone").count() == 1
