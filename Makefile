@@ -54,6 +54,7 @@ messages: install
 
 check-deploy: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc a-zA-Z0-9) \
+	  COALITION_ENCRYPTION_KEYS=$$($(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
 	  DJANGO_ALLOWED_HOSTS=coalition.example $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

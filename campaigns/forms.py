@@ -133,7 +133,10 @@ class SignatureForm(forms.Form):
         max_length=254,
         help_text=_("Only to confirm your signature. Never shown, never given to anyone."),
     )
-    country = forms.ChoiceField(label=_("Country where you live"), choices=[("", "—"), *countries])
+    # A callable: the list is built per request, sorted in the reader's language (pyuca).
+    country = forms.ChoiceField(
+        label=_("Country where you live"), choices=lambda: [("", "—"), *countries]
+    )
     city = forms.CharField(label=_("City (optional)"), max_length=100, required=False)
     display = forms.ChoiceField(
         label=_("How to show your signature"),

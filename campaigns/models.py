@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from members.models import Decision, Organization
+from privacy.fields import EncryptedTextField
 
 
 def _localized(obj: object, field: str) -> str:
@@ -236,12 +237,13 @@ class Signature(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
-    name = models.CharField(max_length=100)
-    email = models.EmailField(max_length=254)
+    # Encrypted at rest; deduplication and lookups use email_digest, never the address.
+    name = EncryptedTextField()
+    email = EncryptedTextField()
     # Keyed hash of the normalized address: deduplication without comparing plain emails.
     email_digest = models.CharField(max_length=64)
     country = CountryField()
-    city = models.CharField(max_length=100, blank=True)
+    city = EncryptedTextField(blank=True)
     display = models.CharField(max_length=10, choices=Display.choices, default=Display.ANONYMOUS)
     source = models.ForeignKey(
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

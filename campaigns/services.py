@@ -376,6 +376,8 @@ def _signer_links(signature: Signature) -> dict[str, str]:
         + reverse("campaigns:not_me", args=[signing.token_make(signature.pk, "not-me")]),
         "withdraw_url": base
         + reverse("campaigns:withdraw", args=[signing.token_make(signature.pk, "withdraw")]),
+        "erase_url": base
+        + reverse("privacy:erase", args=[signing.digest_token(signature.email_digest)]),
     }
 
 

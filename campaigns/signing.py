@@ -43,6 +43,20 @@ def email_domain(email: str) -> str:
     return email_normalize(email).rpartition("@")[2]
 
 
+def digest_token(digest: str) -> str:
+    """A link token naming a signer only by the keyed hash of their address."""
+    return signing.dumps({"d": digest}, salt=_SALT + ".erase", compress=True)
+
+
+def digest_from_token(token: str) -> str | None:
+    try:
+        data = signing.loads(token, salt=_SALT + ".erase")
+    except signing.BadSignature:
+        return None
+    value = data.get("d") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def token_make(signature_id: int, purpose: str) -> str:
     return signing.dumps({"s": signature_id, "p": purpose}, salt=_SALT, compress=True)
 

@@ -35,3 +35,32 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
+
+
+class PrivacyHeadersMiddleware:
+    """Headers every response needs for the people we protect.
+
+    Permissions-Policy switches off browser features we never use. Pages for signed-in people
+    and signer links carry personal data, so no browser or proxy may store them.
+    """
+
+    PERMISSIONS = (
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+        "microphone=(), payment=(), usb=(), interest-cohort=(), browsing-topics=()"
+    )
+    PRIVATE_PREFIXES = (
+        "/signatures/", "/letters/", "/accounts/", "/organizations/", "/staff", "/privacy/erase/",
+    )  # fmt: skip
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", self.PERMISSIONS)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or request.path.startswith(
+            self.PRIVATE_PREFIXES
+        ):
+            response["Cache-Control"] = "no-store, private"
+        return response

@@ -7,6 +7,8 @@ newcomer; production sets the variables listed in the README.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import sys
 from datetime import timedelta
@@ -61,6 +63,22 @@ if not SECRET_KEY:
             "For local development set DJANGO_DEBUG=1 (make run does)."
         )
 
+# Personal data of signers is encrypted at rest with these Fernet keys, newest first (see
+# privacy/crypto.py). Generate one: python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"
+ENCRYPTION_KEYS = env_list("COALITION_ENCRYPTION_KEYS", [])
+if not ENCRYPTION_KEYS:
+    if DEBUG or TESTING:
+        ENCRYPTION_KEYS = [
+            base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+        ]
+    else:
+        raise ImproperlyConfigured(
+            "COALITION_ENCRYPTION_KEYS is not set. Production mode encrypts signers' personal "
+            "data with it; generate a key with: python -c 'from cryptography.fernet import "
+            "Fernet; print(Fernet.generate_key().decode())'"
+        )
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = os.environ.get("COALITION_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -82,12 +100,14 @@ INSTALLED_APPS = [
     "campaigns",
     "outreach",
     "results",
+    "privacy",
     "outbox",
     "api",
 ]
 
 MIDDLEWARE = [
     "coalition.middleware.RequestIdMiddleware",
+    "coalition.middleware.PrivacyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,6 +197,7 @@ CELERY_BEAT_SCHEDULE = {
     "signature-counts": {"task": "campaigns.tasks.signature_counts_fold", "schedule": 2.0},
     "outreach-deliveries": {"task": "outreach.tasks.deliveries_due", "schedule": 60.0},
     "outreach-surveys": {"task": "outreach.tasks.reply_surveys_due", "schedule": 3600.0},
+    "privacy-retention": {"task": "privacy.tasks.retention_purge", "schedule": 86400.0},
     "signature-reminders": {
         "task": "campaigns.tasks.signatures_remind_and_expire",
         "schedule": 600.0,
@@ -281,6 +302,14 @@ CAMPAIGN_MIN_COSPONSORS = env_int("COALITION_CAMPAIGN_MIN_COSPONSORS", 2)
 SIGNATURE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_SIGNATURE_CONFIRM_DAYS", 7))
 SIGNATURE_REMINDERS = env_int("COALITION_SIGNATURE_REMINDERS", 2)
 SIGNATURE_REMINDER_INTERVAL = timedelta(hours=env_int("COALITION_SIGNATURE_REMINDER_HOURS", 48))
+# Retention of signers' personal data (privacy/services.py).
+PERSONAL_DATA_RETENTION_AFTER_CLOSE = timedelta(
+    days=env_int("COALITION_RETENTION_AFTER_CLOSE_DAYS", 90)
+)
+UNCONFIRMED_SIGNATURE_RETENTION = timedelta(
+    days=env_int("COALITION_RETENTION_UNCONFIRMED_DAYS", 30)
+)
+SENT_MAIL_RETENTION = timedelta(days=env_int("COALITION_RETENTION_SENT_MAIL_DAYS", 30))
 SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEND_MINUTES", 10))
 # Outreach to EU contacts: polite pacing, replies, and where test-mode letters go.
 OUTREACH_FROM_ADDRESS = os.environ.get("COALITION_OUTREACH_FROM", "letters@coalition.example")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     path("api/v1/", include("api.urls")),
     path("", include("members.urls")),
+    path("", include("privacy.urls")),
     path("", include("results.urls")),
     path("", include("outreach.urls")),
     path("", include("campaigns.urls")),

@@ -14,11 +14,11 @@ from members.models import WORKING_LANGUAGES, Decision, Membership, Organization
 class OrganizationApplicationForm(forms.Form):
     name = forms.CharField(label=_("Name of the organization"), max_length=120)
     country_of_registration = forms.ChoiceField(
-        label=_("Country of registration"), choices=[("", "—"), *countries]
+        label=_("Country of registration"), choices=lambda: [("", "—"), *countries]
     )
     countries_of_operation = forms.MultipleChoiceField(
         label=_("Countries where you work"),
-        choices=list(countries),
+        choices=lambda: list(countries),
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
     )

@@ -13,7 +13,7 @@ from outbox.services import email_cancel, email_retry
 class EmailAdmin(admin.ModelAdmin):
     list_display = ["created_at", "kind", "subject", "status", "attempts", "sent_at"]
     list_filter = ["status", "kind"]
-    search_fields = ["subject", "kind"]
+    search_fields = ["kind", "message_id"]  # the rest is encrypted: not searchable in SQL
     readonly_fields = [f.name for f in Email._meta.fields]
     actions = ["retry", "cancel"]
 

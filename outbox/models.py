@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privacy.fields import EncryptedTextField
+
 
 class Email(models.Model):
     class Status(models.TextChoices):
@@ -20,12 +22,13 @@ class Email(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     kind = models.CharField(_("kind"), max_length=80)
-    to = models.EmailField(_("recipient"), max_length=254)
-    from_email = models.CharField(_("from"), max_length=254)
-    reply_to = models.CharField(_("reply to"), max_length=254, blank=True)
-    subject = models.CharField(_("subject"), max_length=255)
-    body_text = models.TextField(_("text body"))
-    body_html = models.TextField(_("HTML body"), blank=True)
+    # Messages to signers and letters from them carry personal data: all of it is encrypted.
+    to = EncryptedTextField(_("recipient"))
+    from_email = EncryptedTextField(_("from"))
+    reply_to = EncryptedTextField(_("reply to"), blank=True)
+    subject = EncryptedTextField(_("subject"))
+    body_text = EncryptedTextField(_("text body"))
+    body_html = EncryptedTextField(_("HTML body"), blank=True)
     # A stable Message-ID: if a worker dies between the SMTP hand-off and marking the row sent,
     # the one possible re-send carries the same id, which receiving systems use to drop copies.
     message_id = models.CharField(max_length=255, unique=True)
@@ -36,7 +39,7 @@ class Email(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)  # addresses scrubbed out (privacy.crypto.scrub)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

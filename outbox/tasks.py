@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from outbox.models import Email
 from outbox.services import email_failed_permanently, email_retry_delay
+from privacy.crypto import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,12 @@ class PermanentFailure(Exception):
 
 
 def _classify(exc: Exception) -> tuple[bool, str]:
+    """(permanent?, reason) for a failed send, with any address scrubbed from the reason."""
+    permanent, reason = _classify_raw(exc)
+    return permanent, scrub(reason)
+
+
+def _classify_raw(exc: Exception) -> tuple[bool, str]:
     """(permanent?, reason) for a failed send. 5xx and refused recipients are permanent."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]

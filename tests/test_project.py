@@ -45,6 +45,7 @@ def test_deploy_checks_pass_in_production_mode():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="a-long-random-production-secret-for-this-test-0123456789-abcdefgh",
         DJANGO_ALLOWED_HOSTS="coalition.example",
+        COALITION_ENCRYPTION_KEYS="3q1pQ8sCqKQvzAxjS2U1k0bA2gM7yGg0nZ9wB4cX5Vc=",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
@@ -96,3 +97,16 @@ def test_demo_vote_lets_demo_members_decide_a_new_application(settings):
     assert pending.status == Decision.Status.CLOSED
     assert pending.outcome == Decision.Outcome.ADOPTED
     assert Organization.objects.get(name="Prague Civic Initiative").is_member
+
+
+@pytest.mark.django_db
+def test_pages_with_personal_data_are_never_cached_and_features_are_off(client):
+    from tests.factories import UserFactory
+
+    public = client.get("/")
+    assert "camera=()" in public["Permissions-Policy"]
+    assert "no-store" not in public.get("Cache-Control", "")
+    assert "no-store" in client.get("/signatures/confirm/x/")["Cache-Control"]
+    client.force_login(UserFactory())
+    assert "no-store" in client.get("/dashboard/")["Cache-Control"]
+    assert "no-store" in client.get("/")["Cache-Control"]

@@ -1,0 +1,128 @@
+"""Erasure and retention of signers' personal data.
+
+Counts survive (they are pre-aggregated and anonymous); the people do not.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, Signature, SignatureCountDelta
+from campaigns.signing import email_digest
+from outbox.models import Email
+from privacy.crypto import rotate
+
+logger = logging.getLogger(__name__)
+
+# Every encrypted column, for key rotation.
+ENCRYPTED_COLUMNS = {
+    "campaigns.Signature": ["name", "email", "city"],
+    "outbox.Email": ["to", "from_email", "reply_to", "subject", "body_text", "body_html"],
+}
+
+
+def _uncount_and_delete(signatures: list[Signature]) -> int:
+    for signature in signatures:
+        if signature.status == Signature.Status.CONFIRMED:
+            SignatureCountDelta.objects.create(
+                petition_id=signature.petition_id,
+                kind=SignatureCountDelta.Kind.CONFIRMED,
+                country=str(signature.country),
+                source_org_id=signature.source_id or 0,
+                hour=(signature.confirmed_at or timezone.now()).replace(
+                    minute=0, second=0, microsecond=0
+                ),
+                delta=-1,
+            )
+    ids = [s.pk for s in signatures]
+    Signature.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+def signer_erase_by_digest(*, digest: str) -> int:
+    """Erase from a link: the token carries only the keyed hash of the address."""
+    signature = Signature.objects.filter(email_digest=digest).first()
+    if signature is not None:
+        return signer_erase(email=signature.email)
+    return 0
+
+
+@transaction.atomic
+def signer_erase(*, email: str) -> int:
+    """Delete every signature made with this address, and the mail we still hold for it.
+
+    Outbox rows to the address are deleted unless they are being sent right now; letters a
+    signer already sent stay (they are the officials' mail now), but lose the link to the signer.
+    """
+    digest = email_digest(email)
+    signatures = list(Signature.objects.select_for_update().filter(email_digest=digest))
+    erased = _uncount_and_delete(signatures)
+    # Mail to the signer: the address is encrypted, so compare after decrypting.
+    normalized = email.strip().lower()
+    stale = [
+        e.pk
+        for e in Email.objects.exclude(status=Email.Status.SENDING).only("pk", "to").iterator()
+        if e.to.strip().lower() == normalized
+    ]
+    Email.objects.filter(pk__in=stale).delete()
+    logger.info("signer data erased", extra={"signatures": erased, "emails": len(stale)})
+    return erased
+
+
+def retention_purge(*, now: datetime | None = None) -> int:
+    """Delete signers' personal data a set time after their campaign closed."""
+    now = now or timezone.now()
+    cutoff = now - settings.PERSONAL_DATA_RETENTION_AFTER_CLOSE
+    purged = 0
+    for campaign_id in Campaign.objects.filter(
+        status=Campaign.Status.CLOSED, closed_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Closed campaigns' counts are final: delete without touching them.
+            deleted, _by_model = Signature.objects.filter(
+                petition__campaign_id=campaign_id
+            ).delete()
+            purged += deleted
+    unconfirmed, _by_model = Signature.objects.filter(
+        status=Signature.Status.PENDING,
+        created_at__lt=now - settings.UNCONFIRMED_SIGNATURE_RETENTION,
+    ).delete()
+    # Sent mail to signers is kept only as long as it is useful for support.
+    old_mail, _by_model = (
+        Email.objects.filter(
+            status__in=[Email.Status.SENT, Email.Status.FAILED, Email.Status.CANCELLED],
+            created_at__lt=now - settings.SENT_MAIL_RETENTION,
+        )
+        .exclude(kind__startswith="outreach.")
+        .delete()
+    )
+    return purged + unconfirmed + old_mail
+
+
+def keys_rotate(*, batch: int = 1000) -> int:
+    """Re-encrypt every encrypted value under the newest key. Safe to run again."""
+    rotated = 0
+    for label, columns in ENCRYPTED_COLUMNS.items():
+        model = apps.get_model(label)
+        table = model._meta.db_table
+        quoted = [model._meta.get_field(c).column for c in columns]
+        names = ", ".join(connection.ops.quote_name(c) for c in quoted)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, {names} FROM {table}")  # noqa: S608 - our own names
+            rows = cursor.fetchall()
+        for row in rows:
+            values = [rotate(v) if v else v for v in row[1:]]
+            assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in quoted)
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608 - our names
+                    [*values, row[0]],
+                )
+            rotated += 1
+    return rotated
