@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coalition
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint typecheck pytest messages check-deploy clean
+.PHONY: install run test lint typecheck pytest messages check-deploy audit clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -56,6 +56,12 @@ check-deploy: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc a-zA-Z0-9) \
 	  COALITION_ENCRYPTION_KEYS=$$($(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
 	  DJANGO_ALLOWED_HOSTS=coalition.example $(PY) manage.py check --deploy --fail-level WARNING
+
+# Known vulnerabilities in the locked dependencies. --strict fails when a package could not be
+# checked, so an unreachable vulnerability database is a failure, not a pass.
+audit: install
+	$(UV) export --frozen --no-emit-project --format requirements-txt > var/requirements.txt
+	$(VENV)/bin/pip-audit --strict --disable-pip --no-deps -r var/requirements.txt
 
 clean:
 	rm -rf $(VENV) .tools var

@@ -176,6 +176,7 @@ def sign_sent(request: HttpRequest, slug: str) -> HttpResponse:
 def _signer_action(request: HttpRequest, token: str, action: str, template: str) -> HttpResponse:
     """GET shows a button, POST acts: mail scanners that follow links must not confirm."""
     if request.method == "POST":
+        limit(request, scope="signer_link")
         try:
             if action == "confirm":
                 signature = services.signature_confirm(token=token)
@@ -310,6 +311,7 @@ def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> H
         access.ADMIN if action in {"accept", "decline", "withdraw", "endorse"} else access.EDITORS
     )
     organization, campaign = _campaign_for(request, org, slug, roles=roles)
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
     user = access.request_user(request)
     try:
         if action == "invite":
@@ -356,6 +358,8 @@ def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> H
 def petition_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
     form = PetitionForm(request.POST or None)
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
     if request.method == "POST" and form.is_valid():
         try:
             services.petition_create(
@@ -381,6 +385,8 @@ def petition_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 def campaign_close(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
     form = CloseCampaignForm(request.POST or None)
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
     if request.method == "POST" and form.is_valid():
         try:
             services.campaign_close(
@@ -406,6 +412,8 @@ def campaign_close(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 def outcome_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
     form = OutcomeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
     if request.method == "POST" and form.is_valid():
         try:
             services.outcome_record(

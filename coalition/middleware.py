@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -64,3 +65,52 @@ class PrivacyHeadersMiddleware:
         ):
             response["Cache-Control"] = "no-store, private"
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """The database is down or restarting: answer 503 with Retry-After, never a 500.
+
+    Nothing was acknowledged to the client, so it can safely try again; every request that did
+    get a success answer had its transaction committed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.db import InterfaceError, OperationalError
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logging.getLogger(__name__).error("database unavailable: %s", type(exception).__name__)
+        if request.path.startswith("/api/"):
+            response: HttpResponse = HttpResponse(
+                json.dumps(
+                    {
+                        "type": "about:blank",
+                        "title": "Service Unavailable",
+                        "status": 503,
+                        "detail": "The service is briefly unavailable. Nothing was saved; "
+                        "please try again.",
+                    }
+                ),
+                status=503,
+                content_type="application/problem+json",
+            )
+        else:
+            response = HttpResponse(
+                _UNAVAILABLE_PAGE, status=503, content_type="text/html; charset=utf-8"
+            )
+        response["Retry-After"] = "30"
+        return response
+
+
+# Static on purpose: rendering a template could itself need the database (sessions, users).
+_UNAVAILABLE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Briefly unavailable · Coalition</title><link rel="stylesheet" href="/static/css/site.css">
+</head><body><main class="wrap"><h1>Briefly unavailable · Временно недоступно</h1>
+<p>Nothing was saved. Please try again in a minute.</p>
+<p lang="ru">Ничего не сохранено. Попробуйте ещё раз через минуту.</p></main></body></html>"""

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "coalition.middleware.RequestIdMiddleware",
     "coalition.middleware.PrivacyHeadersMiddleware",
+    "coalition.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -189,6 +190,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
+# The worker logs through our LOGGING config (JSON, no personal data), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Every periodic job is safe to run twice (each claims its rows with a conditional update).
     "outbox-relay": {"task": "outbox.tasks.outbox_relay", "schedule": 2.0},
@@ -326,6 +329,10 @@ RATE_LIMITS = {
     "sign_ip_unverified": os.environ.get("COALITION_RL_SIGN_IP_UNVERIFIED", "3/h"),
     "sign_domain": os.environ.get("COALITION_RL_SIGN_DOMAIN", "600/h"),
     "campaign_edit": os.environ.get("COALITION_RL_CAMPAIGN_EDIT", "60/h"),
+    # Every other form of the organizations' workspace, per person.
+    "org_write": os.environ.get("COALITION_RL_ORG_WRITE", "120/h"),
+    # Signer links (confirm, withdraw, delete, letters, survey), per address.
+    "signer_link": os.environ.get("COALITION_RL_SIGNER_LINK", "60/h"),
     "org_apply": os.environ.get("COALITION_RL_ORG_APPLY", "5/h"),
     "org_invite": os.environ.get("COALITION_RL_ORG_INVITE", "30/h"),
     "vote": os.environ.get("COALITION_RL_VOTE", "30/m"),

@@ -129,6 +129,7 @@ def team(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def membership_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
     organization = _organization_for_admin(request, slug)
     membership = get_object_or_404(Membership, pk=pk, organization=organization)
     form = RoleForm(request.POST)
@@ -147,6 +148,7 @@ def membership_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
     organization = get_object_or_404(Organization, slug=slug)
     membership = get_object_or_404(Membership, pk=pk, organization=organization)
     leaving = membership.user_id == request.user.pk
@@ -168,6 +170,7 @@ def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
     organization = _organization_for_admin(request, slug)
     invitation = get_object_or_404(Invitation, pk=pk, organization=organization)
     services.invitation_revoke(invitation=invitation)
@@ -180,6 +183,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
         try:
             membership = services.invitation_accept(token=token, user=_current_user(request))
         except services.MembershipError as exc:

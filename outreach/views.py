@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, CoSponsorship, Signature
 from campaigns.signing import token_read
+from coalition.ratelimit import limit
 from members import access
 from members.models import Organization
 from outbox.services import email_cancel, email_retry
@@ -51,6 +52,8 @@ def letter_send(request: HttpRequest, token: str) -> HttpResponse:
     if letter_campaign is None:
         raise Http404
     form = SendLetterForm(request.POST or None, max_length=letter_campaign.max_personal_length)
+    if request.method == "POST":
+        limit(request, scope="signer_link")
     if request.method == "POST" and form.is_valid():
         try:
             letters = services.letters_send(
@@ -84,6 +87,7 @@ def survey(request: HttpRequest, token: str, answer: str) -> HttpResponse:
     if letter_id is None or answer not in {"yes", "no", "not_yet"}:
         return render(request, "outreach/survey.html", {"invalid": True}, status=400)
     if request.method == "POST":
+        limit(request, scope="signer_link")
         services.survey_answer(letter_id=letter_id, answer=answer)
         return render(request, "outreach/survey.html", {"done": True})
     return render(request, "outreach/survey.html", {"answer": answer})
@@ -114,6 +118,8 @@ def campaign_outreach(request: HttpRequest, org: str, slug: str) -> HttpResponse
 def letter_campaign_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _cosponsored(request, org, slug, roles=access.EDITORS)
     form = LetterCampaignForm(request.POST or None, campaign=campaign)
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
     if request.method == "POST" and form.is_valid():
         letter_campaign = form.save(commit=False)
         letter_campaign.campaign = campaign
@@ -133,6 +139,8 @@ def letter_campaign_create(request: HttpRequest, org: str, slug: str) -> HttpRes
 def reply_add(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _cosponsored(request, org, slug, roles=access.EDITORS)
     form = ReplyForm(request.POST or None)
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
     if request.method == "POST" and form.is_valid():
         try:
             services.reply_record(
@@ -155,6 +163,8 @@ def reply_add(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _cosponsored(request, org, slug, roles=access.EDITORS)
     form = DeliveryForm(request.POST or None, campaign=campaign)
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
     if request.method == "POST" and form.is_valid():
         try:
             services.delivery_prepare(
@@ -184,6 +194,7 @@ def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str) -> HttpResponse:
     """A co-sponsor admin retries a failed message of this campaign, or cancels a queued one."""
     organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN)
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
     email = get_object_or_404(selectors.campaign_emails(campaign=campaign), pk=pk)
     if action == "retry":
         email_retry(email=email)
@@ -200,6 +211,8 @@ def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str
 def delivery_approve(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
     organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN)
     delivery = get_object_or_404(PetitionDelivery, pk=pk, petition__campaign=campaign)
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
     if request.method == "POST":
         try:
             services.delivery_approve(

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from campaigns.signing import digest_from_token
+from coalition.ratelimit import limit
 from privacy import services
 
 
@@ -19,6 +20,7 @@ def erase(request: HttpRequest, token: str) -> HttpResponse:
     if digest is None:
         return render(request, "privacy/erase.html", {"invalid": True}, status=400)
     if request.method == "POST":
+        limit(request, scope="signer_link")
         services.signer_erase_by_digest(digest=digest)
         return render(request, "privacy/erase.html", {"done": True})
     return render(request, "privacy/erase.html", {})

@@ -110,3 +110,37 @@ def test_pages_with_personal_data_are_never_cached_and_features_are_off(client):
     client.force_login(UserFactory())
     assert "no-store" in client.get("/dashboard/")["Cache-Control"]
     assert "no-store" in client.get("/")["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_database_outage_answers_503_not_500(client, monkeypatch):
+    from django.db import OperationalError
+
+    from coalition import views
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(views.member_selectors, "organizations_members", broken)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "Nothing was saved" in response.content.decode()
+
+
+def test_json_logs_carry_the_request_id(client, settings):
+    import json as jsonlib
+    import logging
+
+    from pythonjsonlogger.json import JsonFormatter
+
+    from coalition.middleware import RequestIdFilter, request_id_var
+
+    token = request_id_var.set("abc123def456")
+    try:
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+        RequestIdFilter().filter(record)
+        line = JsonFormatter("%(message)s %(request_id)s").format(record)
+    finally:
+        request_id_var.reset(token)
+    assert jsonlib.loads(line) == {"message": "hello", "request_id": "abc123def456"}
