@@ -32,6 +32,8 @@ from campaigns.signing import email_domain
 from coalition.ratelimit import limit
 from members import access
 from members.models import Organization
+from privacy.sealed import HEADER as SEALED_HEADER
+from privacy.sealed import seal_line, sealer
 
 # --- access -----------------------------------------------------------------------------------
 
@@ -461,28 +463,38 @@ def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHtt
     except services.CampaignError as exc:
         raise Http404(str(exc)) from exc
     writer = csv.writer(_Echo())
+    # With a registered key every row is sealed to it: only the organization can open the file.
+    box = sealer(organization.export_public_key) if organization.export_public_key else None
+
+    def out(line: str) -> str:
+        return seal_line(box, line) if box else line
 
     def rows() -> Iterator[str]:
-        yield writer.writerow(["name", "email", "country", "city", "petition", "confirmed_at"])
+        if box:
+            yield SEALED_HEADER
+        yield out(writer.writerow(["name", "email", "country", "city", "petition", "confirmed_at"]))
         count = 0
         for signature in selectors.supporters_for_export(
             campaign=campaign, organization=organization
         ):
             count += 1
-            yield writer.writerow(
-                [
-                    _cell(signature.name),
-                    _cell(signature.email),
-                    str(signature.country),
-                    _cell(signature.city),
-                    signature.petition.slug,
-                    signature.confirmed_at.isoformat() if signature.confirmed_at else "",
-                ]
+            yield out(
+                writer.writerow(
+                    [
+                        _cell(signature.name),
+                        _cell(signature.email),
+                        str(signature.country),
+                        _cell(signature.city),
+                        signature.petition.slug,
+                        signature.confirmed_at.isoformat() if signature.confirmed_at else "",
+                    ]
+                )
             )
         services.supporter_export_finish(export=export, rows=count)
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    suffix = "sealed.csv" if box else "csv"
     response["Content-Disposition"] = (
-        f'attachment; filename="{campaign.slug}-{organization.slug}-supporters.csv"'
+        f'attachment; filename="{campaign.slug}-{organization.slug}-supporters.{suffix}"'
     )
     return response

@@ -92,6 +92,19 @@ class InvitationForm(forms.Form):
     )
 
 
+class ExportKeyForm(forms.Form):
+    public_key = forms.CharField(
+        label=_("Public key for supporter exports"),
+        max_length=64,
+        required=False,
+        help_text=_(
+            "Exports are then sealed so only your private key opens them; not even platform "
+            "staff can read them. Make a key pair with bin/decrypt-export --generate-key. "
+            "Leave empty to download plain CSV."
+        ),
+    )
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
 

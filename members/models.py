@@ -106,6 +106,10 @@ class Organization(models.Model):
     funding_disclosure = models.TextField(_("funding disclosure"), max_length=2000)
     contact_email = models.EmailField(_("contact email"))
 
+    # Optional: exports of this organization's supporters are then sealed to this key (NaCl
+    # sealed boxes, base64), so only the holder of the private key can read them.
+    export_public_key = models.CharField(_("export public key"), max_length=64, blank=True)
+
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.APPLIED
     )

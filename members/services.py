@@ -23,6 +23,7 @@ from coalition.ratelimit import keyed_hash
 from members.models import Decision, Invitation, Membership, Organization, User, Vote
 from members.selectors import decision_electorate, organizations_members
 from outbox.services import email_enqueue_template
+from privacy.sealed import public_key_parse
 
 
 class MembershipError(Exception):
@@ -221,6 +222,20 @@ def _lock_admins(organization: Organization) -> list[Membership]:
         .filter(organization=organization, role=Membership.Role.ADMIN)
         .order_by("pk")
     )
+
+
+@transaction.atomic
+def organization_export_key_set(*, organization: Organization, public_key: str) -> Organization:
+    """Register (or, with an empty value, remove) the key supporter exports are sealed to."""
+    public_key = public_key.strip()
+    if public_key:
+        try:
+            public_key_parse(public_key)
+        except ValueError as exc:
+            raise MembershipError(str(exc)) from exc
+    organization.export_public_key = public_key
+    organization.save(update_fields=["export_public_key"])
+    return organization
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("organizations/<slug:slug>/propose/", views.decision_propose, name="propose"),
+    path("organizations/<slug:slug>/export-key/", views.export_key, name="export_key"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("decisions/", views.decision_list, name="decisions"),

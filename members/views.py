@@ -16,6 +16,7 @@ from coalition.ratelimit import limit
 from members import access, selectors, services
 from members.forms import (
     DecisionProposalForm,
+    ExportKeyForm,
     InvitationForm,
     OrganizationApplicationForm,
     RoleForm,
@@ -122,8 +123,29 @@ def team(request: HttpRequest, slug: str) -> HttpResponse:
             "invitations": selectors.organization_invitations_pending(organization=organization),
             "form": form,
             "role_choices": Membership.Role.choices,
+            "key_form": ExportKeyForm(initial={"public_key": organization.export_public_key}),
         },
     )
+
+
+@login_required
+@require_POST
+def export_key(request: HttpRequest, slug: str) -> HttpResponse:
+    organization = _organization_for_admin(request, slug)
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
+    form = ExportKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.organization_export_key_set(
+                organization=organization, public_key=form.cleaned_data["public_key"]
+            )
+        except services.MembershipError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Export key saved."))
+    else:
+        messages.error(request, _("Enter the public key as base64 text."))
+    return redirect("members:team", slug=organization.slug)
 
 
 @login_required

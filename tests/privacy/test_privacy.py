@@ -165,3 +165,51 @@ def test_a_database_dump_contains_no_plain_signer_data(live):
 
 def test_fernet_is_configured_from_settings():
     assert fernet().decrypt(fernet().encrypt(b"x")) == b"x"
+
+
+def test_sealed_export_opens_only_with_the_organizations_private_key(client, live, tmp_path):
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "bin" / "decrypt-export"
+    keys = subprocess.run(  # noqa: S603
+        [sys.executable, str(script), "--generate-key"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    private, public = keys[1], keys[3]
+    signature = _sign(live, consents=[live.orgs[0]])
+    campaign_services.signature_confirm(token=token_make(signature.pk, "confirm"))
+    client.force_login(live.admins[0])
+    response = client.post(
+        reverse("members:export_key", args=[live.orgs[0].slug]), {"public_key": "not-a-key"}
+    )
+    live.orgs[0].refresh_from_db()
+    assert live.orgs[0].export_public_key == ""  # rejected with a message
+    client.post(reverse("members:export_key", args=[live.orgs[0].slug]), {"public_key": public})
+    response = client.get(
+        reverse("campaigns:export", kwargs={"org": live.orgs[0].slug, "slug": live.campaign.slug})
+    )
+    sealed = b"".join(response.streaming_content).decode()
+    assert sealed.startswith("COALITION-SEALED-CSV 1\n")
+    assert EMAIL not in sealed and NAME not in sealed
+    (tmp_path / "export").write_text(sealed)
+    (tmp_path / "private.key").write_text(private)
+    export = str(tmp_path / "export")
+    opened = subprocess.run(  # noqa: S603
+        [sys.executable, str(script), "--key", str(tmp_path / "private.key"), export],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert opened.splitlines()[0].startswith("name,email")
+    assert EMAIL in opened and NAME in opened
+    other_private = subprocess.run(  # noqa: S603
+        [sys.executable, str(script), "--generate-key"], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
+    (tmp_path / "wrong.key").write_text(other_private)
+    wrong = subprocess.run(  # noqa: S603
+        [sys.executable, str(script), "--key", str(tmp_path / "wrong.key"), export],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert wrong.returncode == 1 and EMAIL not in wrong.stdout
