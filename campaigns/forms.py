@@ -8,12 +8,12 @@ from typing import Any
 from disposable_email_domains import blocklist as disposable_domains
 from django import forms
 from django.core.validators import RegexValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from campaigns import pow
 from campaigns.models import Campaign, IssueArea, OutcomeEvent, Petition, Signature
+from campaigns.services import latest_today
 from campaigns.signing import email_domain
 from members.models import Organization
 
@@ -242,7 +242,7 @@ class OutcomeForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         day, kind = data.get("date"), data.get("kind")
-        if day and day > timezone.localdate() and kind != OutcomeEvent.Kind.MEETING:
+        if day and day > latest_today() and kind != OutcomeEvent.Kind.MEETING:
             self.add_error("date", _("Only a meeting can be dated in the future."))
         if (
             not (data.get("description_en") or "").strip()

@@ -734,13 +734,19 @@ def supporter_export_finish(*, export: SupporterExport, rows: int) -> None:
 # --- outcomes: the public timeline ------------------------------------------------------------
 
 
+def latest_today() -> date_type:
+    """The latest date that is "today" anywhere on earth (UTC+14): the server runs on UTC, and
+    a co-sponsor in Tbilisi recording today's meeting at 01:00 must not be told it is future."""
+    return (timezone.now() + timedelta(hours=14)).date()
+
+
 def _check_outcome(*, kind: str, date: date_type, evidence_url: str, description: str) -> None:
     if kind not in OutcomeEvent.Kind.values or kind in {
         OutcomeEvent.Kind.MILESTONE,
         OutcomeEvent.Kind.RESULT,
     }:
         raise CampaignError(_("Choose what happened."))
-    if date > timezone.localdate() and kind != OutcomeEvent.Kind.MEETING:
+    if date > latest_today() and kind != OutcomeEvent.Kind.MEETING:
         raise CampaignError(_("Only a meeting can be dated in the future."))
     if evidence_url and not evidence_url.lower().startswith(("https://", "http://")):
         raise CampaignError(_("The evidence link must start with https:// or http://."))

@@ -144,3 +144,9 @@ def test_json_logs_carry_the_request_id(client, settings):
     finally:
         request_id_var.reset(token)
     assert jsonlib.loads(line) == {"message": "hello", "request_id": "abc123def456"}
+
+
+@pytest.mark.django_db
+def test_the_embedded_periodic_runner_runs_every_beat_job(capsys, caplog):
+    call_command("run_periodic", "--once")
+    assert "periodic job failed" not in caplog.text

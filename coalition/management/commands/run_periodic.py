@@ -10,9 +10,10 @@ import logging
 import time
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+from coalition.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -25,13 +26,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         schedule: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
+        # Import every app's tasks module, as a worker does when it starts.
+        app.loader.import_default_modules()
         next_run = dict.fromkeys(schedule, 0.0)
         while True:
             now = time.monotonic()
             for name, entry in schedule.items():
                 if options["once"] or now >= next_run[name]:
                     try:
-                        current_app.tasks[entry["task"]].apply()
+                        app.tasks[entry["task"]].apply()
                     except Exception:
                         logger.exception("periodic job failed", extra={"job": name})
                     next_run[name] = now + float(entry["schedule"])
