@@ -195,7 +195,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Every periodic job is safe to run twice (each claims its rows with a conditional update).
     "outbox-relay": {"task": "outbox.tasks.outbox_relay", "schedule": 2.0},
-    "outbox-sweep": {"task": "outbox.tasks.outbox_sweep", "schedule": 60.0},
+    "outbox-sweep": {
+        "task": "outbox.tasks.outbox_sweep",
+        "schedule": env_float("COALITION_OUTBOX_SWEEP_SECONDS", 60.0),
+    },
     "decisions-close-due": {"task": "members.tasks.decisions_close_due", "schedule": 60.0},
     "signature-counts": {"task": "campaigns.tasks.signature_counts_fold", "schedule": 2.0},
     "outreach-deliveries": {"task": "outreach.tasks.deliveries_due", "schedule": 60.0},
@@ -246,6 +249,10 @@ ANYMAIL = {
 OUTBOX_MAX_ATTEMPTS = env_int("COALITION_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("COALITION_OUTBOX_RETRY_BASE_SECONDS", 30)
 OUTBOX_STUCK_AFTER_SECONDS = env_int("COALITION_OUTBOX_STUCK_AFTER_SECONDS", 300)
+# A row still SENDING is re-queued only when its worker must be dead: longer than a send may
+# take (outbox_send's time limit is 60 s). Shorter, a slow send could go out twice.
+if OUTBOX_STUCK_AFTER_SECONDS < 120 and not TESTING:
+    raise ImproperlyConfigured("COALITION_OUTBOX_STUCK_AFTER_SECONDS must be at least 120.")
 OUTBOX_RELAY_BATCH = env_int("COALITION_OUTBOX_RELAY_BATCH", 200)
 OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("COALITION_MESSAGE_ID_DOMAIN", "coalition.example")
 

@@ -7,6 +7,7 @@ skip, unless COALITION_REQUIRE_SERVICES=1 (CI), where that is a failure.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -57,10 +58,33 @@ class Inbox:
 
     messages: list[Message] = field(default_factory=list)
     refuse_with: str | None = None  # e.g. "451 4.3.0 try again later"
+    # Per recipient address, e.g. {"gone@x.example": "550 5.1.1 no such user"}: refused at RCPT.
+    refuse_recipients: dict[str, str] = field(default_factory=dict)
+    # Seconds the server takes to accept each message, so a test can catch a worker mid-batch.
+    delay: float = 0.0
+
+    async def handle_RCPT(
+        self,
+        server: object,
+        session: object,
+        envelope: object,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        refusal = self.refuse_recipients.get(address)
+        if refusal:
+            return refusal
+        # What aiosmtpd does itself when a handler has no handle_RCPT.
+        envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
+        envelope.rcpt_options.extend(rcpt_options)  # type: ignore[attr-defined]
+        return "250 OK"
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         if self.refuse_with:
             return self.refuse_with
+        if self.delay:
+            # Cancelled with the connection: a client killed meanwhile never delivered this one.
+            await asyncio.sleep(self.delay)
         self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
         return "250 OK"
 
@@ -94,8 +118,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def run_worker(*, redis_url: str, smtp_port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker with embedded beat, on the test database, sending to ``smtp_port``."""
+def run_worker(
+    *, redis_url: str, smtp_port: int, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker with embedded beat, on the test database, sending to ``smtp_port``.
+
+    ``extra_env`` overrides settings for the worker only (it reads them from the environment),
+    e.g. ``{"COALITION_OUTBOX_STUCK_AFTER_SECONDS": "5"}``.
+    """
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -106,6 +136,7 @@ def run_worker(*, redis_url: str, smtp_port: int) -> Iterator[subprocess.Popen[b
         "EMAIL_PORT": str(smtp_port),
         "COALITION_SITE_URL": "http://testserver",
         "COALITION_LOG_FORMAT": "plain",
+        **(extra_env or {}),
     }
     schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
     log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)
