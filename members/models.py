@@ -249,7 +249,10 @@ class Decision(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
-    outcome_reason = models.CharField(_("why"), max_length=300, blank=True)
+    outcome_reason = models.CharField(_("why"), max_length=300, blank=True)  # English record
+    # Which rule decided it, so the reason can be shown in the reader's language.
+    outcome_code = models.CharField(max_length=12, blank=True)
+    quorum_needed = models.PositiveIntegerField(default=0)
     # The tally is frozen at closing time so the ledger never changes with later membership.
     eligible_count = models.PositiveIntegerField(default=0)
     agree_count = models.PositiveIntegerField(default=0)
@@ -283,6 +286,44 @@ class Decision(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN and timezone.now() < self.deadline
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language where the platform wrote it; else as proposed."""
+        name = self.organization.name if self.organization_id and self.organization else ""
+        if self.kind == self.Kind.ADMIT_MEMBER and name:
+            return str(_("Admit %(name)s to the coalition") % {"name": name})
+        endorsement = getattr(self, "endorsement", None)
+        if self.kind == self.Kind.ENDORSE_CAMPAIGN and endorsement is not None:
+            return str(
+                _("Endorse the campaign “%(title)s”") % {"title": endorsement.campaign.title}
+            )
+        return self.title
+
+    @property
+    def reason_display(self) -> str:
+        counts = {
+            "agree": self.agree_count,
+            "disagree": self.disagree_count,
+            "abstain": self.abstain_count,
+            "cast": self.votes_cast,
+            "eligible": self.eligible_count,
+            "needed": self.quorum_needed,
+            "n": self.block_count,
+        }
+        texts = {
+            "founding": _("Admitted as a founding member of the coalition."),
+            "blocked": _("Blocked by %(n)d organization(s)."),
+            "no_quorum": _(
+                "No quorum: %(cast)d of %(eligible)d organizations voted, %(needed)d needed."
+            ),
+            "not_enough": _("Not enough support: %(agree)d agreed, %(disagree)d disagreed."),
+            "adopted": _(
+                "Adopted: %(agree)d agreed, %(disagree)d disagreed, %(abstain)d abstained."
+            ),
+        }
+        text = texts.get(self.outcome_code)
+        return str(text % counts) if text is not None else self.outcome_reason
 
     @property
     def votes_cast(self) -> int:

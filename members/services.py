@@ -129,7 +129,8 @@ def organization_admit_founding(
     decision.opened_at = decision.deadline = now
     decision.status = Decision.Status.CLOSED
     decision.outcome = Decision.Outcome.FOUNDING
-    decision.outcome_reason = _("Admitted as a founding member of the coalition.")
+    decision.outcome_code = "founding"
+    decision.outcome_reason = "Admitted as a founding member of the coalition."
     decision.closed_at = now
     decision.save()
     organization.status = Organization.Status.MEMBER
@@ -364,26 +365,37 @@ def decision_tally(*, decision: Decision) -> dict[str, int]:
     }
 
 
-def decision_rule(tally: dict[str, int]) -> tuple[str, str]:
-    """Apply the coalition's rule to a tally: (outcome, reason in plain words)."""
+def decision_rule(tally: dict[str, int]) -> tuple[str, str, str]:
+    """Apply the coalition's rule to a tally: (outcome, rule code, reason in plain words)."""
     cast = sum(tally[choice] for choice in Vote.Choice.values)
     needed = math.ceil(tally["eligible"] * settings.DECISION_QUORUM)
     if tally[Vote.Choice.BLOCK]:
-        return Decision.Outcome.REJECTED, _("Blocked by %(n)d organization(s).") % {
-            "n": tally[Vote.Choice.BLOCK]
-        }
+        return (
+            Decision.Outcome.REJECTED,
+            "blocked",
+            _("Blocked by %(n)d organization(s).") % {"n": tally[Vote.Choice.BLOCK]},
+        )
     if cast < needed or tally["eligible"] == 0:
-        return Decision.Outcome.REJECTED, _(
-            "No quorum: %(cast)d of %(eligible)d organizations voted, %(needed)d needed."
-        ) % {"cast": cast, "eligible": tally["eligible"], "needed": needed}
+        return (
+            Decision.Outcome.REJECTED,
+            "no_quorum",
+            _("No quorum: %(cast)d of %(eligible)d organizations voted, %(needed)d needed.")
+            % {"cast": cast, "eligible": tally["eligible"], "needed": needed},
+        )
     agree, disagree = tally[Vote.Choice.AGREE], tally[Vote.Choice.DISAGREE]
     if agree <= settings.DECISION_THRESHOLD * (agree + disagree) or agree == 0:
-        return Decision.Outcome.REJECTED, _(
-            "Not enough support: %(agree)d agreed, %(disagree)d disagreed."
-        ) % {"agree": agree, "disagree": disagree}
-    return Decision.Outcome.ADOPTED, _(
-        "Adopted: %(agree)d agreed, %(disagree)d disagreed, %(abstain)d abstained."
-    ) % {"agree": agree, "disagree": disagree, "abstain": tally[Vote.Choice.ABSTAIN]}
+        return (
+            Decision.Outcome.REJECTED,
+            "not_enough",
+            _("Not enough support: %(agree)d agreed, %(disagree)d disagreed.")
+            % {"agree": agree, "disagree": disagree},
+        )
+    return (
+        Decision.Outcome.ADOPTED,
+        "adopted",
+        _("Adopted: %(agree)d agreed, %(disagree)d disagreed, %(abstain)d abstained.")
+        % {"agree": agree, "disagree": disagree, "abstain": tally[Vote.Choice.ABSTAIN]},
+    )
 
 
 @transaction.atomic
@@ -396,7 +408,9 @@ def decision_close(*, decision: Decision, now: datetime | None = None) -> Decisi
     if now < decision.deadline:
         raise MembershipError(_("This decision is open until its deadline."))
     tally = decision_tally(decision=decision)
-    decision.outcome, decision.outcome_reason = decision_rule(tally)
+    with translation.override("en"):  # the stored reason is the English record
+        decision.outcome, decision.outcome_code, decision.outcome_reason = decision_rule(tally)
+    decision.quorum_needed = math.ceil(tally["eligible"] * settings.DECISION_QUORUM)
     decision.eligible_count = tally["eligible"]
     decision.agree_count = tally[Vote.Choice.AGREE]
     decision.disagree_count = tally[Vote.Choice.DISAGREE]

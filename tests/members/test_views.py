@@ -371,3 +371,16 @@ def test_tampered_invitation_token_shows_invalid_page(client):
     response = client.get(reverse("members:invitation", args=["forged-token"]))
     assert response.status_code == 200
     assert "no longer valid" in response.content.decode()
+
+
+def test_decision_title_and_result_are_shown_in_the_readers_language(client, members):
+    from members.services import decision_close
+
+    decision = _open_admission()
+    decision_close(decision=decision, now=decision.deadline)  # nobody voted: no quorum
+    decision.refresh_from_db()
+    assert decision.outcome_reason.startswith("No quorum")  # the stored record is English
+    client.cookies["django_language"] = "ru"
+    html = client.get(reverse("members:decision", args=[decision.pk])).content.decode()
+    assert "Applicant Org" in html
+    assert "Admit Applicant Org" not in html and "No quorum" not in html
