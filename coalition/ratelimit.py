@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def too_many_requests(request: HttpRequest, retry_after: int = 60) -> HttpRespon
                 "type": "about:blank",
                 "title": "Too Many Requests",
                 "status": 429,
-                "detail": f"Too many attempts. Try again in {retry_after} seconds.",
+                "detail": _("Too many attempts. Try again in %(n)d seconds.") % {"n": retry_after},
             },
             status=429,
             content_type="application/problem+json",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import string
 
+from django.utils.translation import gettext as _
+
 PLACEHOLDERS = {
     "signer_name": "the signer's name",
     "signer_city": "the signer's city (may be empty)",
@@ -22,15 +24,15 @@ def template_errors(text: str) -> list[str]:
     errors = []
     try:
         parsed = list(string.Formatter().parse(text))
-    except ValueError as exc:
-        return [f"malformed braces: {exc}"]
+    except ValueError:
+        return [_("Unbalanced braces: write {{ and }} for literal braces.")]
     for _literal, name, spec, conversion in parsed:
         if name is None:
             continue
         if name not in PLACEHOLDERS:
-            errors.append(f"unknown placeholder {{{name}}}")
+            errors.append(_("unknown placeholder {%(name)s}") % {"name": name})
         elif spec or conversion:
-            errors.append(f"{{{name}}} takes no format or conversion")
+            errors.append(_("{%(name)s} takes no format or conversion") % {"name": name})
     return errors
 
 
@@ -42,7 +44,7 @@ def template_fill(text: str, values: dict[str, str]) -> str:
 def personal_message_errors(text: str, max_length: int) -> list[str]:
     errors = []
     if len(text) > max_length:
-        errors.append(f"at most {max_length} characters")
+        errors.append(_("at most %(n)d characters") % {"n": max_length})
     if _MARKUP.search(text):
-        errors.append("plain text only: no HTML or links")
+        errors.append(_("plain text only: no HTML or links"))
     return errors
