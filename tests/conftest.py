@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import LazySettings
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.campaigns.conftest import issue_area, live  # noqa: F401 - shared across folders
 from tests.factories import MemberOrganizationFactory, UserFactory, make_admin
@@ -23,6 +24,8 @@ def _embedded_tasks(settings: LazySettings, request: pytest.FixtureRequest) -> I
         settings.CELERY_TASK_ALWAYS_EAGER = True
         cache.clear()  # rate-limit counters must not leak from one test into the next
     settings.SITE_URL = "http://testserver"
+    # A request in Russian leaves Russian active in the thread; each test starts in English.
+    translation.activate("en")
     # Real hashing costs ~0.3 s per user; the hasher is Django's concern, not ours.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
