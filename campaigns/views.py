@@ -29,6 +29,7 @@ from campaigns.forms import (
 )
 from campaigns.models import Campaign, CoSponsorship, Petition
 from campaigns.signing import email_domain
+from coalition.forms_flow import form_flow
 from coalition.ratelimit import limit
 from members import access
 from members.models import Organization
@@ -230,22 +231,20 @@ def dashboard(request: HttpRequest, org: str) -> HttpResponse:
 @login_required
 def campaign_create(request: HttpRequest, org: str) -> HttpResponse:
     organization, _m = access.organization_for(request, org, roles=access.EDITORS)
-    form = CampaignForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        limit(request, scope="campaign_edit", key=f"org:{organization.pk}")
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            try:
-                campaign = services.campaign_create(
-                    organization=organization, user=access.request_user(request), **data
-                )
-            except services.CampaignError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Campaign created. Invite co-sponsors next."))
-                return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
-    return render(
-        request, "campaigns/campaign_form.html", {"form": form, "organization": organization}
+    return form_flow(
+        request,
+        CampaignForm(request.POST or None, request.FILES or None),
+        save=lambda data: services.campaign_create(
+            organization=organization, user=access.request_user(request), **data
+        ),
+        errors=(services.CampaignError,),
+        success=_("Campaign created. Invite co-sponsors next."),
+        done=lambda campaign: redirect(
+            "campaigns:manage", org=organization.slug, slug=campaign.slug
+        ),
+        template="campaigns/campaign_form.html",
+        context={"organization": organization},
+        scope="campaign_edit",
     )
 
 
@@ -276,32 +275,19 @@ def campaign_manage(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 @login_required
 def campaign_edit(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
-    form = CampaignForm(
-        request.POST or None,
-        request.FILES or None,
-        instance=None,
-        initial={field: getattr(campaign, field) for field in services.EDITABLE_FIELDS},
-    )
-    if request.method == "POST":
-        limit(request, scope="campaign_edit", key=f"org:{organization.pk}")
-        if form.is_valid():
-            try:
-                services.campaign_update(
-                    campaign=campaign,
-                    organization=organization,
-                    user=access.request_user(request),
-                    **form.cleaned_data,
-                )
-            except services.CampaignError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Saved. The change is listed in the public history."))
-                return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
-    return render(
+    initial = {field: getattr(campaign, field) for field in services.EDITABLE_FIELDS}
+    return form_flow(
         request,
-        "campaigns/campaign_form.html",
-        {"form": form, "organization": organization, "campaign": campaign},
-        status=400 if form.errors else 200,
+        CampaignForm(request.POST or None, request.FILES or None, initial=initial),
+        save=lambda data: services.campaign_update(
+            campaign=campaign, organization=organization, user=access.request_user(request), **data
+        ),
+        errors=(services.CampaignError,),
+        success=_("Saved. The change is listed in the public history."),
+        done=lambda _c: redirect("campaigns:manage", org=organization.slug, slug=campaign.slug),
+        template="campaigns/campaign_form.html",
+        context={"organization": organization, "campaign": campaign},
+        scope="campaign_edit",
     )
 
 
@@ -359,81 +345,51 @@ def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> H
 @login_required
 def petition_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
-    form = PetitionForm(request.POST or None)
-    if request.method == "POST":
-        limit(request, scope="org_write", key=f"user:{request.user.pk}")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.petition_create(
-                campaign=campaign,
-                organization=organization,
-                user=access.request_user(request),
-                **form.cleaned_data,
-            )
-        except services.CampaignError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Petition added."))
-            return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
-    return render(
+    return form_flow(
         request,
-        "campaigns/petition_form.html",
-        {"form": form, "organization": organization, "campaign": campaign},
-        status=400 if form.errors else 200,
+        PetitionForm(request.POST or None),
+        save=lambda data: services.petition_create(
+            campaign=campaign, organization=organization, user=access.request_user(request), **data
+        ),
+        errors=(services.CampaignError,),
+        success=_("Petition added."),
+        done=lambda _p: redirect("campaigns:manage", org=organization.slug, slug=campaign.slug),
+        template="campaigns/petition_form.html",
+        context={"organization": organization, "campaign": campaign},
     )
 
 
 @login_required
 def campaign_close(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
-    form = CloseCampaignForm(request.POST or None)
-    if request.method == "POST":
-        limit(request, scope="org_write", key=f"user:{request.user.pk}")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.campaign_close(
-                campaign=campaign,
-                organization=organization,
-                user=access.request_user(request),
-                **form.cleaned_data,
-            )
-        except services.CampaignError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("The campaign is closed and its result published."))
-            return redirect(campaign)
-    return render(
+    return form_flow(
         request,
-        "campaigns/campaign_close.html",
-        {"form": form, "organization": organization, "campaign": campaign},
-        status=400 if form.errors else 200,
+        CloseCampaignForm(request.POST or None),
+        save=lambda data: services.campaign_close(
+            campaign=campaign, organization=organization, user=access.request_user(request), **data
+        ),
+        errors=(services.CampaignError,),
+        success=_("The campaign is closed and its result published."),
+        done=lambda _c: redirect(campaign),
+        template="campaigns/campaign_close.html",
+        context={"organization": organization, "campaign": campaign},
     )
 
 
 @login_required
 def outcome_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
-    form = OutcomeForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        limit(request, scope="org_write", key=f"user:{request.user.pk}")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.outcome_record(
-                campaign=campaign,
-                organization=organization,
-                user=access.request_user(request),
-                **form.cleaned_data,
-            )
-        except services.CampaignError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Recorded. It is on the campaign's public timeline."))
-            return redirect(campaign)
-    return render(
+    return form_flow(
         request,
-        "campaigns/outcome_form.html",
-        {"form": form, "organization": organization, "campaign": campaign},
-        status=400 if form.errors else 200,
+        OutcomeForm(request.POST or None, request.FILES or None),
+        save=lambda data: services.outcome_record(
+            campaign=campaign, organization=organization, user=access.request_user(request), **data
+        ),
+        errors=(services.CampaignError,),
+        success=_("Recorded. It is on the campaign's public timeline."),
+        done=lambda _e: redirect(campaign),
+        template="campaigns/outcome_form.html",
+        context={"organization": organization, "campaign": campaign},
     )
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, CoSponsorship, Signature
 from campaigns.signing import token_read
+from coalition.forms_flow import form_flow
 from coalition.ratelimit import limit
 from members import access
 from members.models import Organization
@@ -138,54 +139,38 @@ def letter_campaign_create(request: HttpRequest, org: str, slug: str) -> HttpRes
 @login_required
 def reply_add(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _cosponsored(request, org, slug, roles=access.EDITORS)
-    form = ReplyForm(request.POST or None)
-    if request.method == "POST":
-        limit(request, scope="org_write", key=f"user:{request.user.pk}")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.reply_record(
-                campaign_id=campaign.pk, organization=organization, **form.cleaned_data
-            )
-        except services.OutreachError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Reply recorded."))
-            return redirect("outreach:campaign", org=organization.slug, slug=campaign.slug)
-    return render(
+    return form_flow(
         request,
-        "outreach/reply_form.html",
-        {"form": form, "organization": organization, "campaign": campaign},
-        status=400 if form.errors else 200,
+        ReplyForm(request.POST or None),
+        save=lambda data: services.reply_record(
+            campaign_id=campaign.pk, organization=organization, **data
+        ),
+        errors=(services.OutreachError,),
+        success=_("Reply recorded."),
+        done=lambda _r: redirect("outreach:campaign", org=organization.slug, slug=campaign.slug),
+        template="outreach/reply_form.html",
+        context={"organization": organization, "campaign": campaign},
     )
 
 
 @login_required
 def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _cosponsored(request, org, slug, roles=access.EDITORS)
-    form = DeliveryForm(request.POST or None, campaign=campaign)
-    if request.method == "POST":
-        limit(request, scope="org_write", key=f"user:{request.user.pk}")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.delivery_prepare(
-                petition=form.cleaned_data["petition"],
-                targets=list(form.cleaned_data["targets"]),
-                milestone=form.cleaned_data["milestone"],
-                scheduled_for=form.cleaned_data["scheduled_for"],
-                include_names=form.cleaned_data["include_names"],
-            )
-        except services.OutreachError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request, _("Delivery prepared. It goes out once every co-sponsor approves it.")
-            )
-            return redirect("outreach:campaign", org=organization.slug, slug=campaign.slug)
-    return render(
+    return form_flow(
         request,
-        "outreach/delivery_form.html",
-        {"form": form, "organization": organization, "campaign": campaign},
-        status=400 if form.errors else 200,
+        DeliveryForm(request.POST or None, campaign=campaign),
+        save=lambda data: services.delivery_prepare(
+            petition=data["petition"],
+            targets=list(data["targets"]),
+            milestone=data["milestone"],
+            scheduled_for=data["scheduled_for"],
+            include_names=data["include_names"],
+        ),
+        errors=(services.OutreachError,),
+        success=_("Delivery prepared. It goes out once every co-sponsor approves it."),
+        done=lambda _d: redirect("outreach:campaign", org=organization.slug, slug=campaign.slug),
+        template="outreach/delivery_form.html",
+        context={"organization": organization, "campaign": campaign},
     )
 
 

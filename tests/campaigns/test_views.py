@@ -302,3 +302,20 @@ def test_close_form_requires_result_and_summary(client, live):
     assert "This field is required" in response.content.decode()
     live.campaign.refresh_from_db()
     assert live.campaign.status == Campaign.Status.LIVE
+
+
+def test_member_editor_starts_a_campaign_and_bad_input_writes_nothing(client, live, editor_of):
+    client.force_login(editor_of(live.orgs[0]))
+    url = reverse("campaigns:create", kwargs={"org": live.orgs[0].slug})
+    bad = client.post(url, {"issue_area": live.campaign.issue_area.pk, "title_en": ""})
+    assert bad.status_code == 400
+    assert "title in English or Russian" in bad.content.decode()
+    assert Campaign.objects.count() == 1
+    good = client.post(
+        url,
+        {"issue_area": live.campaign.issue_area.pk, "title_ru": "Визы", "summary_ru": "Кратко."},
+    )
+    assert good.status_code == 302
+    created = Campaign.objects.exclude(pk=live.campaign.pk).get()
+    assert created.status == Campaign.Status.DRAFT
+    assert list(created.cosponsorships.values_list("organization", flat=True)) == [live.orgs[0].pk]
