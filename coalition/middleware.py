@@ -59,12 +59,23 @@ class PrivacyHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", self.PERMISSIONS)
-        user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated) or request.path.startswith(
-            self.PRIVATE_PREFIXES
-        ):
+        if self._signed_in(request) or request.path.startswith(self.PRIVATE_PREFIXES):
             response["Cache-Control"] = "no-store, private"
         return response
+
+    @staticmethod
+    def _signed_in(request: HttpRequest) -> bool:
+        from django.db import InterfaceError, OperationalError
+
+        user = getattr(request, "user", None)
+        if user is None:
+            return False
+        try:
+            return bool(user.is_authenticated)
+        except (OperationalError, InterfaceError):
+            # The database is away (the answer is DatabaseUnavailableMiddleware's 503): we cannot
+            # tell who asks, so assume someone signed in and let nobody store the answer.
+            return True
 
 
 class DatabaseUnavailableMiddleware:
