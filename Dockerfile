@@ -68,5 +68,7 @@ EXPOSE 8000
 # gunicorn takes its worker count from WEB_CONCURRENCY (default 1) and further options from
 # GUNICORN_CMD_ARGS, so both can be tuned in .env without rebuilding. Its control socket would
 # go under $HOME (/app, not writable by the site user) and nothing here uses gunicornc.
+# The timeout is long because supporter exports stream for minutes; a worker killed at the
+# default 30 s would cut a large export short.
 CMD ["gunicorn", "coalition.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", \
-     "--no-control-socket"]
+     "--timeout", "600", "--no-control-socket"]

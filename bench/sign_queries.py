@@ -1,0 +1,143 @@
+"""The SQL behind one petition page view and one sign POST, captured in-process, and where the
+Python time of those two requests goes (mean wall time over repeated in-process calls).
+
+Run by sign_load.py against its freshly seeded database (same environment as the gunicorn it
+starts). Standalone: point DATABASE_URL (and the other variables of bench/_common.bench_env) at a
+database seeded with `manage.py seed_demo`, then `.venv/bin/python bench/sign_queries.py`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.template.loader import render_to_string  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from campaigns import selectors, services  # noqa: E402
+from campaigns.forms import SignatureForm  # noqa: E402
+from campaigns.models import Signature  # noqa: E402
+from campaigns.templatetags.campaign_text import render_markdown  # noqa: E402
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _show(title: str, context: CaptureQueriesContext) -> None:
+    queries = context.captured_queries
+    print(f"{title}: {len(queries)} queries")
+    for n, query in enumerate(queries, 1):
+        text = " ".join(query["sql"].split())
+        print(f"  {n:2}. [{float(query['time']) * 1000:5.1f} ms] {text[:220]}")
+
+
+def _mean_ms(fn: Callable[[], object], repeat: int = 40) -> float:
+    fn()
+    started = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - started) / repeat * 1000
+
+
+def _timings(client: Client, url: str, form: dict[str, str]) -> None:
+    petition = selectors.petitions_open().first()
+    assert petition is not None
+    cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
+    numbers = itertools.count()
+
+    run = time.time_ns()
+
+    def post() -> None:
+        data = {**form, "email": f"bench-timing-{run}-{next(numbers)}@example.org"}
+        assert client.post(url, data).status_code == 302
+
+    def create() -> None:
+        services.signature_create(
+            petition=petition,
+            name="Bench Signer",
+            email=f"bench-service-{run}-{next(numbers)}@example.org",
+            country="DE",
+        )
+
+    signature = Signature.objects.filter(petition=petition).select_related("petition").first()
+    links = {f"{k}_url": "https://coalition.example/x/" + "t" * 60 for k in _LINKS}
+    mail = {"signature": signature, "petition": petition, "site_url": "https://x", **links}
+
+    def render_mail() -> None:
+        render_to_string("campaigns/email/confirm_subject.txt", mail)
+        render_to_string("campaigns/email/confirm_body.txt", mail)
+
+    blank = SignatureForm(cosponsors=cosponsors)
+    context = {"form": blank, "petition": petition, "source": ""}
+    print("In-process wall time, mean (one process, no concurrency; includes DB round trips):")
+    for label, fn in (
+        ("GET petition page", lambda: client.get(url)),
+        ("POST sign", post),
+        ("  services.signature_create(...) alone", create),
+        ("    render the confirmation mail", render_mail),
+        ("  SignatureForm(...) construction", lambda: SignatureForm(cosponsors=cosponsors)),
+        ("  render the whole sign form", lambda: render_to_string(_FORM, context)),
+        ("  render the country <select> alone", lambda: str(blank["country"])),
+        ("  markdown filter on the petition text", lambda: render_markdown(petition.text)),
+    ):
+        print(f"  {label:<38} {_mean_ms(fn):6.2f} ms")
+    print(f"  (country choices: {len(list(blank.fields['country'].choices))})")
+
+
+_FORM = "campaigns/_sign_form.html"
+_LINKS = ("confirm", "not_me", "withdraw")
+
+
+def main() -> None:
+    petition = selectors.petitions_open().first()
+    if petition is None:
+        raise SystemExit("no open petition: run `manage.py seed_demo` first")
+    url = petition.get_absolute_url()
+    # The real middleware stack, CSRF enforced as in production; the host gunicorn would see.
+    client = Client(enforce_csrf_checks=True, SERVER_NAME="127.0.0.1")
+    client.get(url)  # warm: templates, translations, the content-type cache
+    with CaptureQueriesContext(connection) as page:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    match = TOKEN.search(response.content.decode())
+    assert match is not None
+    form = {
+        "csrfmiddlewaretoken": match.group(1),
+        "name": "Query Counter",
+        "email": f"bench-queries-{time.time_ns()}@example.org",
+        "country": "DE",
+        "display": "anonymous",
+        "source": "",
+        "website": "",
+    }
+    with CaptureQueriesContext(connection) as sign:
+        response = client.post(url, form)
+    assert response.status_code == 302, response.status_code
+    form["email"] = f"bench-queries-{time.time_ns()}@example.org"
+    form[f"consent_{selectors.campaign_cosponsors(campaign=petition.campaign)[0].slug}"] = "on"
+    with CaptureQueriesContext(connection) as consent:
+        response = client.post(url, form)
+    assert response.status_code == 302, response.status_code
+    _show(f"GET {url}", page)
+    _show(f"POST {url} (sign, no consent)", sign)
+    _show(f"POST {url} (sign, one consent box ticked)", consent)
+    del form[next(k for k in form if k.startswith("consent_"))]
+    _timings(client, url, form)
+
+
+if __name__ == "__main__":
+    main()
