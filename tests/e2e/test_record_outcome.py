@@ -104,8 +104,9 @@ def test_editor_records_an_outcome_and_the_public_sees_it_on_the_results_page(
     expect(page).to_have_url(re.compile(rf"{re.escape(form_path)}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Record an outcome")
 
-    # Only a meeting may be announced ahead: a statement dated tomorrow comes back, unsaved.
-    tomorrow = (today + timedelta(days=1)).isoformat()
+    # Only a meeting may be announced ahead: a statement dated in a few days comes back, unsaved.
+    # (Not "tomorrow": east of UTC that is already today, which the form rightly accepts.)
+    tomorrow = (today + timedelta(days=3)).isoformat()
     _fill_outcome(page, kind="Public statement", day=tomorrow, description=FUTURE_DESCRIPTION)
     _submit(page, "kind")
     date_input = page.locator("#id_date")
