@@ -74,6 +74,8 @@ def _read_form(body: bytes, encoding: str) -> dict[str, Any]:
         query = QueryDict(body, encoding=encoding)
     except SuspiciousOperation:  # more fields than Django agrees to parse
         raise problems.invalid_body(_("The form body has too many fields.")) from None
+    except (LookupError, UnicodeError):  # a charset that decodes no text
+        raise problems.unsupported_media_type(SUPPORTED_MEDIA_TYPES) from None
     data: dict[str, Any] = {key: query.get(key) for key in query}
     data["consents"] = query.getlist("consents")
     return data

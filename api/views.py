@@ -42,6 +42,7 @@ def _page_url(request: HttpRequest, page: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
+@csrf_exempt  # no cookies authenticate here; other methods must get our 405
 @problems.allow("GET", "HEAD")
 def petition_list(request: HttpRequest) -> HttpResponse:
     number = payload.query_int(request, "page", default=1, maximum=None)
@@ -63,6 +64,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt  # no cookies authenticate here; other methods must get our 405
 @problems.allow("GET", "HEAD")
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_public(slug=slug)
@@ -139,6 +141,7 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     return _accepted()
 
 
+@csrf_exempt  # no cookies authenticate here; other methods must get our 405
 @problems.allow("GET", "HEAD")
 def openapi(request: HttpRequest) -> HttpResponse:
     return _json(openapi_document.document(server_url=settings.SITE_URL), cache_seconds=300)

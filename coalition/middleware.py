@@ -125,3 +125,27 @@ _UNAVAILABLE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8
 </head><body><main class="wrap"><h1>Briefly unavailable · Временно недоступно</h1>
 <p>Nothing was saved. Please try again in a minute.</p>
 <p lang="ru">Ничего не сохранено. Попробуйте ещё раз через минуту.</p></main></body></html>"""
+
+
+def _decodes_text(charset: str) -> bool:
+    try:
+        b"x\xff".decode(charset, "replace")
+    except (LookupError, UnicodeError):
+        return False
+    return True
+
+
+class TextCharsetMiddleware:
+    """A request charset that decodes no text (rot13, base64, hex, idna) is treated as unknown.
+
+    Django accepts any codec name as the body's charset and its parsers then crash with a 500;
+    for unknown names it already falls back to DEFAULT_CHARSET, which we do here too.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.encoding and not _decodes_text(request.encoding):
+            request.encoding = None  # type: ignore[assignment]
+        return self.get_response(request)

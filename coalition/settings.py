@@ -106,6 +106,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "coalition.middleware.TextCharsetMiddleware",
     "coalition.middleware.RequestIdMiddleware",
     "coalition.middleware.PrivacyHeadersMiddleware",
     "coalition.middleware.DatabaseUnavailableMiddleware",
