@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 
-from coalition.ratelimit import client_fingerprint
+from coalition.ratelimit import RateLimited, client_fingerprint
 from outbox.services import email_enqueue
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -34,6 +38,17 @@ class AccountAdapter(DefaultAccountAdapter):
             body_text=str(message.body),
             body_html=html,
         )
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # allauth answers a lockout with a form error (200); like every other limit here, it
+        # should be a 429 with Retry-After that a client or a monitoring system can recognise.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "too_many_login_attempts":
+                logger.warning("login locked out", extra={"scope": "login_failed"})
+                raise RateLimited("login_failed", retry_after=300) from exc
+            raise
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth keys its login/sign-up rate limits by this value; a keyed hash keeps plain
