@@ -170,7 +170,9 @@ def petition_embed(request: HttpRequest, slug: str) -> HttpResponse:
 @xframe_options_exempt
 @csp_override(_EMBEDDABLE_CSP)
 def sign_sent(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = get_object_or_404(Petition, slug=slug)
+    petition = selectors.petition_public(slug=slug)
+    if petition is None:
+        raise Http404
     return render(
         request,
         "campaigns/sign_sent.html",

@@ -247,6 +247,8 @@ ANYMAIL = {
     for key, value in os.environ.items()
     if key.startswith("ANYMAIL_")
 }
+# Which provider's bounce/inbound webhooks to mount (e.g. "postmark"); needs ANYMAIL_WEBHOOK_SECRET.
+ANYMAIL_PROVIDER = os.environ.get("COALITION_ANYMAIL_PROVIDER", "")
 OUTBOX_MAX_ATTEMPTS = env_int("COALITION_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("COALITION_OUTBOX_RETRY_BASE_SECONDS", 30)
 OUTBOX_STUCK_AFTER_SECONDS = env_int("COALITION_OUTBOX_STUCK_AFTER_SECONDS", 300)

@@ -15,9 +15,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("staff/", admin.site.urls),
-    # Provider webhooks (bounces, complaints, inbound replies); anymail checks each provider's
-    # signature or the ANYMAIL_WEBHOOK_SECRET basic-auth credentials.
-    path("anymail/", include("anymail.urls")),
     path("api/v1/", include("api.urls")),
     path("", include("members.urls")),
     path("", include("privacy.urls")),
@@ -28,3 +25,15 @@ urlpatterns = [
 
 # Uploaded campaign images. In production a reverse proxy serves MEDIA_ROOT (docs/deploy.md).
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Provider webhooks (bounces, complaints, inbound replies), mounted only for the provider in use
+# and only with ANYMAIL_WEBHOOK_SECRET set: without it anyone could post a fake official reply.
+if settings.ANYMAIL.get("WEBHOOK_SECRET") and settings.ANYMAIL_PROVIDER:
+    from anymail import urls as anymail_urls
+
+    provider_patterns = [
+        p
+        for p in anymail_urls.urlpatterns
+        if str(p.name).startswith(settings.ANYMAIL_PROVIDER + "_")
+    ]
+    urlpatterns += [path("anymail/", include((provider_patterns, "anymail")))]

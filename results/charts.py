@@ -20,7 +20,7 @@ AXIS = "#57606a"
 def bar_chart(points: Sequence[tuple[Any, int | float]], *, title: str) -> SafeString:
     """Vertical bars, one per point, labelled at the first, middle and last bar."""
     if not points:
-        return format_html("")
+        return SafeString("")
     top = max(float(v) for _k, v in points) or 1.0
     slot = (WIDTH - 2 * PAD) / len(points)
     bars = []
@@ -71,7 +71,7 @@ def bar_chart(points: Sequence[tuple[Any, int | float]], *, title: str) -> SafeS
 def hbar_chart(points: Sequence[tuple[Any, int | float]], *, title: str) -> SafeString:
     """Horizontal bars with their labels: for countries, organizations, institutions."""
     if not points:
-        return format_html("")
+        return SafeString("")
     top = max(float(v) for _k, v in points) or 1.0
     row = 22
     height = row * len(points) + 8
