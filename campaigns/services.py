@@ -508,7 +508,8 @@ def signature_confirm(*, token: str) -> Signature:
     return signature
 
 
-def _signature_delete(signature: Signature) -> None:
+def signature_delete(signature: Signature) -> None:
+    """Delete a signature and its personal data, uncounting it if it counted."""
     if signature.status == Signature.Status.CONFIRMED:
         # Uncount it in the hour it was counted, so the charts' totals stay the petition's total.
         _count(signature, SignatureCountDelta.Kind.CONFIRMED, -1, at=signature.confirmed_at)
@@ -518,13 +519,13 @@ def _signature_delete(signature: Signature) -> None:
 @transaction.atomic
 def signature_not_me(*, token: str) -> None:
     """ "It wasn't me": someone used this address; delete the signature and its data."""
-    _signature_delete(_signature_by_token(token, "not-me", None))
+    signature_delete(_signature_by_token(token, "not-me", None))
 
 
 @transaction.atomic
 def signature_withdraw(*, token: str) -> None:
     """The signer takes the signature back; their personal data is deleted with it."""
-    _signature_delete(_signature_by_token(token, "withdraw", None))
+    signature_delete(_signature_by_token(token, "withdraw", None))
 
 
 def signatures_remind_and_expire(*, now: datetime | None = None) -> tuple[int, int]:

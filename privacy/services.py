@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign, Signature, SignatureCountDelta
+from campaigns.models import Campaign, Signature
+from campaigns.services import signature_delete
 from campaigns.signing import email_digest
 from outbox.models import Email
 from privacy.crypto import rotate
@@ -25,24 +26,6 @@ ENCRYPTED_COLUMNS = {
     "campaigns.Signature": ["name", "email", "city"],
     "outbox.Email": ["to", "from_email", "reply_to", "subject", "body_text", "body_html"],
 }
-
-
-def _uncount_and_delete(signatures: list[Signature]) -> int:
-    for signature in signatures:
-        if signature.status == Signature.Status.CONFIRMED:
-            SignatureCountDelta.objects.create(
-                petition_id=signature.petition_id,
-                kind=SignatureCountDelta.Kind.CONFIRMED,
-                country=str(signature.country),
-                source_org_id=signature.source_id or 0,
-                hour=(signature.confirmed_at or timezone.now()).replace(
-                    minute=0, second=0, microsecond=0
-                ),
-                delta=-1,
-            )
-    ids = [s.pk for s in signatures]
-    Signature.objects.filter(pk__in=ids).delete()
-    return len(ids)
 
 
 def signer_erase_by_digest(*, digest: str) -> int:
@@ -62,7 +45,9 @@ def signer_erase(*, email: str) -> int:
     """
     digest = email_digest(email)
     signatures = list(Signature.objects.select_for_update().filter(email_digest=digest))
-    erased = _uncount_and_delete(signatures)
+    for signature in signatures:
+        signature_delete(signature)
+    erased = len(signatures)
     # Mail to the signer: the address is encrypted, so compare after decrypting.
     normalized = email.strip().lower()
     stale = [
