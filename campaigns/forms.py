@@ -9,12 +9,12 @@ from disposable_email_domains import blocklist as disposable_domains
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from campaigns import pow
 from campaigns.models import Campaign, IssueArea, OutcomeEvent, Petition, Signature
 from campaigns.services import latest_today
 from campaigns.signing import email_domain
+from coalition.countries import CountryField
 from members.models import Organization
 
 # Names are plain text: letters of any script, spaces and the punctuation names really use.
@@ -133,10 +133,8 @@ class SignatureForm(forms.Form):
         max_length=254,
         help_text=_("Only to confirm your signature. Never shown, never given to anyone."),
     )
-    # A callable: the list is built per request, sorted in the reader's language (pyuca).
-    country = forms.ChoiceField(
-        label=_("Country where you live"), choices=lambda: [("", "—"), *countries]
-    )
+    # Sorted in the reader's language and rendered once per language (coalition/countries.py).
+    country = CountryField(label=_("Country where you live"))
     city = forms.CharField(label=_("City (optional)"), max_length=100, required=False)
     display = forms.ChoiceField(
         label=_("How to show your signature"),
@@ -191,6 +189,11 @@ class SignatureForm(forms.Form):
                 )
             self.pow_verified = True
         return payload
+
+    @property
+    def cache_key(self) -> str:
+        """What the unbound form's HTML depends on besides the language: the consent boxes."""
+        return "|".join(f"{o.slug}:{o.name}" for o in self.cosponsors)
 
     @property
     def is_bot(self) -> bool:

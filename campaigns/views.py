@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -140,8 +141,9 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
         "campaign": petition.campaign,
         "form": form,
         "source": source_slug,
+        # Lazy: the stats fragment is cached, and these are read only when it is rendered.
         "countries": selectors.petition_countries(petition=petition)[:20],
-        "recent": selectors.petition_recent_signers(petition=petition),
+        "recent": partial(selectors.petition_recent_signers, petition=petition),
         **extra,
     }
     return render(request, template, context, status=400 if form.errors else 200)

@@ -175,6 +175,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered HTML fragments that are the same for every reader (the petition page's sign form and
+# counts): kept per process, so a page view costs no network round trip and a Redis outage
+# changes nothing. Their keys carry what they depend on (templates/campaigns/_sign_form.html).
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from coalition.countries import CountryField, country_choices
 from members.models import WORKING_LANGUAGES, Decision, Membership, Organization, Vote
 
 
 class OrganizationApplicationForm(forms.Form):
     name = forms.CharField(label=_("Name of the organization"), max_length=120)
-    country_of_registration = forms.ChoiceField(
-        label=_("Country of registration"), choices=lambda: [("", "—"), *countries]
-    )
+    country_of_registration = CountryField(label=_("Country of registration"))
     countries_of_operation = forms.MultipleChoiceField(
         label=_("Countries where you work"),
-        choices=lambda: list(countries),
+        choices=partial(country_choices, blank=False),
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
     )

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import LazySettings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils import translation
 
 from tests.campaigns.conftest import issue_area, live  # noqa: F401 - shared across folders
@@ -22,7 +22,9 @@ def _embedded_tasks(settings: LazySettings, request: pytest.FixtureRequest) -> I
     """Unit tests run tasks in-process; integration tests use the real worker instead."""
     if request.node.get_closest_marker("integration") is None:
         settings.CELERY_TASK_ALWAYS_EAGER = True
-        cache.clear()  # rate-limit counters must not leak from one test into the next
+        # Rate-limit counters and cached fragments must not leak from one test into the next.
+        for backend in caches.all():
+            backend.clear()
     settings.SITE_URL = "http://testserver"
     # A request in Russian leaves Russian active in the thread; each test starts in English.
     translation.activate("en")

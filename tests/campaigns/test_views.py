@@ -129,6 +129,59 @@ def test_bad_sign_input_is_rejected_and_nothing_written(client, live, field, val
     assert not Signature.objects.exists()
 
 
+# --- the page's cached fragments (templates/campaigns/_sign_form.html, _petition_stats.html) ---
+
+
+def test_count_and_names_change_on_the_page_although_it_was_cached(client, live):
+    assert "<strong>0</strong>" in client.get(_sign_url(live)).content.decode()
+    signature = services.signature_create(
+        petition=live.petition,
+        name="Anna Petrova",
+        email="a@example.org",
+        country="DE",
+        display=Signature.Display.FULL_NAME,
+    )
+    services.signature_confirm(token=token_make(signature.pk, "confirm"))
+    _fold()
+    page = client.get(_sign_url(live)).content.decode()
+    assert "<strong>1</strong>" in page and "Anna Petrova" in page
+    services.signature_withdraw(token=token_make(signature.pk, "withdraw"))
+    _fold()
+    page = client.get(_sign_url(live)).content.decode()
+    assert "<strong>0</strong>" in page and "Anna Petrova" not in page
+
+
+def test_a_new_cosponsor_gets_its_consent_box_although_the_form_was_cached(client, live):
+    field = f'name="consent_{live.outsider.slug}"'
+    assert field not in client.get(_sign_url(live)).content.decode()
+    invitation = services.cosponsor_invite(
+        campaign=live.campaign,
+        organization=live.orgs[0],
+        invitee=live.outsider,
+        user=live.admins[0],
+    )
+    services.cosponsor_respond(cosponsorship=invitation, user=live.outsider_admin, accept=True)
+    assert field in client.get(_sign_url(live)).content.decode()
+
+
+def test_a_refused_form_shows_what_was_typed_and_the_next_reader_a_blank_one(client, live):
+    client.get(_sign_url(live))  # the blank form is now cached
+    refused = client.post(_sign_url(live), {**GOOD, "email": "not-an-email"})
+    assert refused.status_code == 400
+    assert 'value="Мария Иванова"' in refused.content.decode()
+    assert '<option value="LV" selected>' in refused.content.decode()
+    blank = client.get(_sign_url(live)).content.decode()
+    assert "Мария Иванова" not in blank and 'value="LV" selected' not in blank
+
+
+def test_each_language_gets_its_own_form_and_counts(client, live):
+    english = client.get(_sign_url(live)).content.decode()
+    client.cookies["django_language"] = "ru"
+    russian = client.get(_sign_url(live)).content.decode()
+    assert ">Germany</option>" in english and ">Германия</option>" not in english
+    assert ">Германия</option>" in russian and "Country where you live" not in russian
+
+
 def test_honeypot_looks_like_success_but_writes_nothing(client, live):
     response = client.post(_sign_url(live), {**GOOD, "website": "http://spam.example"})
     assert response.status_code == 302

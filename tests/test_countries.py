@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.utils import translation
+
+from coalition.countries import CountrySelect, country_choices
+
+
+def _select(value: str | None, **attrs: str) -> str:
+    widget = CountrySelect()
+    widget.choices = country_choices()
+    return widget.render("country", value, attrs={"id": "id_country", **attrs})
+
+
+def test_choices_are_sorted_in_the_readers_language():
+    with translation.override("en"):
+        english = country_choices()
+    with translation.override("ru"):
+        russian = country_choices(blank=False)
+    assert english[0] == ("", "—")
+    assert english[1][1] == "Afghanistan"
+    assert dict(russian)["DE"] == "Германия"
+    assert russian[0][1].startswith("А")  # Cyrillic A: collated in Russian, not by code
+    assert len(russian) == len(english) - 1
+
+
+def test_the_chosen_country_is_selected_and_the_html_is_reused():
+    with translation.override("en"):
+        germany = _select("DE")
+        assert '<option value="DE" selected>Germany</option>' in germany
+        assert _select("DE") is germany  # rendered once, then reused
+        france = _select("FR")
+    assert '<option value="FR" selected>' in france and 'value="DE" selected' not in france
+
+
+def test_language_and_error_state_are_part_of_what_is_reused():
+    with translation.override("ru"):
+        russian = _select("")
+    with translation.override("en"):
+        english = _select("")
+        invalid = _select("", **{"aria-invalid": "true"})
+    assert ">Германия</option>" in russian and ">Germany</option>" in english
+    assert 'aria-invalid="true"' in invalid and "aria-invalid" not in english
+
+
+def test_posted_junk_is_rendered_escaped_and_never_kept():
+    kept = len(CountrySelect._rendered)
+    with translation.override("en"):
+        html = _select('"><script>alert(1)</script>')
+    assert "<script>" not in html and " selected" not in html
+    assert len(CountrySelect._rendered) == kept
