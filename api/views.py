@@ -133,6 +133,7 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
             city=form.cleaned_data["city"],
             display=form.cleaned_data["display"],
             consents=form.consents(),
+            cosponsors=cosponsors,
             source=next((o for o in cosponsors if o.slug == source_slug), None),
         )
     except services.CampaignError as exc:

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from campaigns import signing
+from campaigns import selectors, signing
 from campaigns.models import (
     Campaign,
     CampaignEndorsement,
@@ -406,22 +406,24 @@ def signature_create(
     display: str = Signature.Display.ANONYMOUS,
     consents: list[Organization] | None = None,
     source: Organization | None = None,
+    cosponsors: list[Organization] | None = None,
 ) -> Signature | None:
     """Record a signature awaiting confirmation and queue the confirmation email.
 
     A second attempt with the same address does not create a row or reveal that the address
     signed: it re-sends the confirmation (or, if already confirmed, a short reminder of that) to
     the address itself. Returns the new signature, or None for such a repeat.
+
+    `cosponsors`: the campaign's accepted co-sponsors, when the caller has just read them
+    (`selectors.campaign_cosponsors`) to build the form; saves reading them again per signature.
     """
     if not petition.is_open:
         raise CampaignError(_("This petition is closed."))
-    cosponsors = set(
-        petition.campaign.cosponsorships.filter(status=CoSponsorship.Status.ACCEPTED).values_list(
-            "organization_id", flat=True
-        )
-    )
-    consents = [org for org in consents or [] if org.pk in cosponsors]
-    if source is not None and source.pk not in cosponsors:
+    if cosponsors is None:
+        cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
+    cosponsor_ids = {org.pk for org in cosponsors}
+    consents = [org for org in consents or [] if org.pk in cosponsor_ids]
+    if source is not None and source.pk not in cosponsor_ids:
         source = None  # attribution only ever goes to a co-sponsor
     digest = signing.email_digest(email)
     language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]

@@ -130,6 +130,7 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
                         city=form.cleaned_data["city"],
                         display=form.cleaned_data["display"],
                         consents=form.consents(),
+                        cosponsors=cosponsors,
                         source=source,
                     )
                 except services.CampaignError as exc:

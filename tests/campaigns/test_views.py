@@ -372,3 +372,15 @@ def test_member_editor_starts_a_campaign_and_bad_input_writes_nothing(client, li
     created = Campaign.objects.exclude(pk=live.campaign.pk).get()
     assert created.status == Campaign.Status.DRAFT
     assert list(created.cosponsorships.values_list("organization", flat=True)) == [live.orgs[0].pk]
+
+
+def test_a_signature_costs_the_same_few_queries_however_many_have_signed(
+    client, live, django_assert_num_queries
+):
+    # The petition and its co-sponsors (read once, also by the service); then, in the
+    # transaction (a savepoint here, inside the test's own), a savepoint around the signature's
+    # INSERT, the count delta and the outbox row. No count is read or updated, nothing scanned.
+    for n in range(3):
+        with django_assert_num_queries(9):
+            response = client.post(_sign_url(live), {**GOOD, "email": f"q{n}@example.org"})
+        assert response.status_code == 302
