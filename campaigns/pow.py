@@ -1,7 +1,8 @@
 """Proof of work on the sign form: ALTCHA, self-hosted, no third party.
 
-The browser fetches a signed challenge from us, the vendored ALTCHA widget solves it in web
-workers while the person types, and the form posts the solution back in its ``altcha`` field.
+The sign page carries a signed challenge (a page left open past its expiry fetches a fresh one
+from ``challenge_view``), the vendored ALTCHA widget solves it in web workers while the person
+types, and the form posts the solution back in its ``altcha`` field.
 It makes bulk signing cost CPU per signature; it is not a login. Without JavaScript there is no
 solution, and the sign view applies a much stricter rate limit instead (progressive enhancement).
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import time
@@ -52,6 +54,12 @@ def challenge_create() -> altcha.Challenge:
         expires_at=int(time.time() + EXPIRES_AFTER.total_seconds()),
         hmac_secret=_signing_key(),
     )
+
+
+def challenge_json() -> str:
+    """A fresh challenge as the JSON the widget reads from its ``challenge`` attribute: issuing
+    one in the page costs an HMAC, far less than the extra request the widget would make."""
+    return json.dumps(challenge_create().to_dict(), separators=(",", ":"))
 
 
 def solution_verify(payload: str) -> bool:

@@ -21,7 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from campaigns import selectors, services
+from campaigns import pow, selectors, services
 from campaigns.forms import (
     CampaignForm,
     CloseCampaignForm,
@@ -145,6 +145,7 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
         # Lazy: the stats fragment is cached, and these are read only when it is rendered.
         "countries": selectors.petition_countries(petition=petition)[:20],
         "recent": partial(selectors.petition_recent_signers, petition=petition),
+        "pow_challenge": pow.challenge_json() if petition.is_open else "",
         **extra,
     }
     return render(request, template, context, status=400 if form.errors else 200)

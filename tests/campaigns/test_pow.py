@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from datetime import timedelta
+from html import unescape
 
 import altcha
 import pytest
@@ -201,10 +203,30 @@ def test_form_with_a_replayed_solution_has_a_field_error(pow_solution):
 # --- the page ------------------------------------------------------------------------------------
 
 
+_WIDGET = re.compile(
+    r'<altcha-widget challenge="([^"]+)" '
+    r'data-challenge-url="/petitions/pow-challenge/" name="altcha"'
+)
+
+
 @pytest.mark.parametrize("page", ["campaigns:petition", "campaigns:embed"])
-def test_sign_form_carries_the_widget_on_the_page_and_in_the_embed(client, live, page):
-    html = client.get(reverse(page, args=[live.petition.slug])).content.decode()
-    assert '<altcha-widget challenge="/petitions/pow-challenge/" name="altcha"' in html
+def test_sign_form_carries_the_widget_and_a_fresh_challenge_it_can_solve(
+    client, live, page, settings
+):
+    settings.ALTCHA_MAX_NUMBER = 1_000
+    url = reverse(page, args=[live.petition.slug])
+    html = client.get(url).content.decode()
+    found = _WIDGET.search(html)
+    assert found is not None
+    data = json.loads(unescape(found.group(1)))
+    assert set(data) == {"parameters", "signature"}
+    challenge = altcha.Challenge.from_dict(data)
+    solution = altcha.solve_challenge(challenge, timeout=10)
+    assert solution is not None
+    assert pow.solution_verify(altcha.Payload(challenge, solution).to_base64()) is True
+    # Every view gets its own challenge, even though the rest of the form is cached.
+    again = json.loads(unescape(_WIDGET.search(client.get(url).content.decode()).group(1)))
+    assert again["parameters"]["nonce"] != data["parameters"]["nonce"]
     assert '<script type="module" src="/static/js/altcha.js"></script>' in html
     assert '<link rel="stylesheet" href="/static/vendor/altcha/altcha.css">' in html
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
@@ -19,11 +20,12 @@ from django.conf import LazySettings
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from campaigns import services
+from campaigns import pow, services
 from campaigns.models import Campaign, Petition, Signature, SignatureCountDelta
 from campaigns.signing import email_digest, token_make
 from outbox.models import Email
 from tests.campaigns.conftest import LiveCampaign
+from tests.e2e.conftest import BrowserLog
 from tests.integration import conftest as integration
 
 pytestmark = [
@@ -72,6 +74,7 @@ SCREENSHOT = "/tmp/e2e-sign-ru.png"  # noqa: S108 - a fixed name, so a person ca
 # Bounds, not expectations: each wait ends as soon as its condition holds.
 WORKER_WAIT = 30.0  # a cold worker boots, then beat's 2 s schedules run
 POW_WAIT = 30.0
+CHALLENGE_ENDPOINT = "/petitions/pow-challenge/"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -189,6 +192,7 @@ def real_services(settings: LazySettings) -> None:
 def test_emigre_signs_in_russian_confirms_by_email_and_counts_once(
     real_services: None,
     page: Page,
+    browser_log: BrowserLog,
     live_server: LiveServer,
     live: LiveCampaign,
     smtp_server: tuple[integration.Inbox, int],
@@ -302,3 +306,28 @@ def test_emigre_signs_in_russian_confirms_by_email_and_counts_once(
     assert Signature.objects.filter(petition=petition).count() == before + 1
     petition.refresh_from_db()
     assert petition.confirmed_count == before + 1
+    # Each page carried its own proof-of-work challenge: the widget never had to fetch one.
+    assert not [url for url in browser_log.requests if CHALLENGE_ENDPOINT in url]
+
+
+def test_a_page_left_open_past_its_challenge_fetches_a_fresh_one_and_signs(
+    real_services: None,
+    page: Page,
+    browser_log: BrowserLog,
+    live_server: LiveServer,
+    live: LiveCampaign,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """static/js/altcha.js treats a challenge with less than a minute left as expired."""
+    page.set_default_timeout(10_000)
+    page.context.add_cookies([{"name": "django_language", "value": "ru", "url": live_server.url}])
+    # The live server runs in this process: its pages now carry challenges that expire in 30 s.
+    monkeypatch.setattr(pow, "EXPIRES_AFTER", timedelta(seconds=30))
+    page.goto(live.petition.get_absolute_url())
+    assert not [url for url in browser_log.requests if CHALLENGE_ENDPOINT in url]
+    _fill_sign_form(page, email="late.reader@example.org")  # waits for the solution
+    assert [url for url in browser_log.requests if CHALLENGE_ENDPOINT in url]
+    page.get_by_role("button", name=RU_SIGN, exact=True).click()
+    # A payload that failed verification would put the form back with an error instead.
+    expect(page).to_have_url(re.compile(rf"/petitions/{live.petition.slug}/sent/$"))
+    assert live.petition.signatures.count() == 1
