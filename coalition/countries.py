@@ -3,13 +3,20 @@
 The sign form's country `<select>` has ~250 options; Django renders each through the widget
 template machinery, which was the largest single cost of the petition page (8-29 ms of a 22-76 ms
 view, bench/README.md), and every signer loads that page. The list depends only on the reader's
-language (django-countries sorts it by that language's collation), so the sorted list and the
-rendered HTML are kept per language, per process.
+language, so the sorted list and the rendered HTML are kept per language, per process.
+
+Sorting: django-countries sorts by the Unicode Collation Algorithm only when pyuca is installed,
+whose tables, loaded at start-up, cost every web and Celery process ~10 MiB (tracemalloc); its
+fallback drops every non-ASCII letter, which leaves Russian unsorted. For country names in English
+and Russian, comparing letters without their accents, case-folded, gives the dictionary order
+(Åland next to Albania, Côte d'Ivoire among the Cs, Ё as Е, Й after И), so we sort here. Only
+the admin's country fields still use django-countries' own (fallback) order.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -25,10 +32,23 @@ _CODE = re.compile(r"^[A-Z]{2}$")
 _MAX_RENDERED = 4096
 
 
+def _collation_key(name: str) -> str:
+    # Й is a letter of its own in Russian (after И), not an accented И; Ё sorts as Е.
+    return "".join(
+        letter if letter in "Йй" else _without_accents(letter) for letter in name
+    ).casefold()
+
+
+def _without_accents(letter: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", letter)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=16)
 def _sorted_for(language: str) -> tuple[tuple[str, str], ...]:
-    # Called with `language` active, so the names are translated and collated for it.
-    return tuple((code, str(name)) for code, name in countries)
+    # Called with `language` active, so the names are those of that language.
+    names = [(code, str(name)) for code, name in countries]
+    return tuple(sorted(names, key=lambda item: (_collation_key(item[1]), item[1])))
 
 
 def country_choices(*, blank: bool = True) -> list[tuple[str, str]]:
