@@ -171,6 +171,7 @@ def letters_insert(count: int, *, label: str) -> float:
             rows.append(
                 Email(
                     kind="outreach.letter",
+                    bulk=True,  # as outreach.services.letters_send queues them
                     to=f"target-{target}@parliament.example",
                     subject=template_fill("{campaign_title}", values),
                     body_text=template_fill(LETTER_EN, values) + "\n",

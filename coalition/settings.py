@@ -19,6 +19,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COALITION_VAR_DIR", BASE_DIR / "var"))
@@ -189,6 +190,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("bulk")]  # "bulk": OUTBOX_BULK_QUEUE, below
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
@@ -265,6 +268,10 @@ OUTBOX_STUCK_AFTER_SECONDS = env_int("COALITION_OUTBOX_STUCK_AFTER_SECONDS", 300
 if OUTBOX_STUCK_AFTER_SECONDS < 120 and not TESTING:
     raise ImproperlyConfigured("COALITION_OUTBOX_STUCK_AFTER_SECONDS must be at least 120.")
 OUTBOX_RELAY_BATCH = env_int("COALITION_OUTBOX_RELAY_BATCH", 200)
+# Mass mail's own queue (outbox.models.Email.bulk). Workers read every queue in
+# CELERY_TASK_QUEUES unless started with -Q; to give letters their own workers, run one with
+# `-Q bulk` and the others with `-Q celery`.
+OUTBOX_BULK_QUEUE = "bulk"
 OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("COALITION_MESSAGE_ID_DOMAIN", "coalition.example")
 
 # --- Accounts (django-allauth) ------------------------------------------------------------

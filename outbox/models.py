@@ -33,6 +33,10 @@ class Email(models.Model):
     # the one possible re-send carries the same id, which receiving systems use to drop copies.
     message_id = models.CharField(max_length=255, unique=True)
 
+    # Mass mail (letters to EU contacts, petition deliveries, surveys) has its own lane in the
+    # relay and its own Celery queue, so a wave of letters never delays a sign-up or a signature
+    # confirmation someone is waiting for (outbox/tasks.py, bench/fanout.py).
+    bulk = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -47,7 +51,7 @@ class Email(models.Model):
         verbose_name_plural = _("emails")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="outbox_email_due"),
+            models.Index(fields=["status", "bulk", "next_attempt_at"], name="outbox_email_due"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -29,10 +29,13 @@ def email_enqueue(
     reply_to: str = "",
     from_email: str | None = None,
     send_at: datetime | None = None,
+    bulk: bool = False,
 ) -> Email:
     """Queue one email. Call inside the transaction that causes it; it leaves with the commit.
 
     ``send_at`` holds it back until then (pacing); the relay picks it up when it is due.
+    ``bulk``: mass mail that nobody is waiting for at a screen (letters to EU contacts); it
+    travels in its own lane so that mail someone is waiting for never queues behind it.
     """
     email = Email.objects.create(
         kind=kind,
@@ -44,6 +47,7 @@ def email_enqueue(
         body_html=body_html,
         message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
         next_attempt_at=send_at or timezone.now(),
+        bulk=bulk,
     )
     if settings.CELERY_TASK_ALWAYS_EAGER and (send_at is None or send_at <= timezone.now()):
         # Embedded mode has no broker and no relay: send right after the commit, in-process.
@@ -59,6 +63,7 @@ def email_enqueue_template(
     context: dict[str, Any],
     language: str | None = None,
     reply_to: str = "",
+    bulk: bool = False,
 ) -> Email:
     """Render ``<template>_subject.txt``, ``_body.txt`` (and ``_body.html`` if present)."""
     context = {"site_url": settings.SITE_URL, **context}
@@ -66,7 +71,12 @@ def email_enqueue_template(
         subject = render_to_string(f"{template}_subject.txt", context)
         body_text = render_to_string(f"{template}_body.txt", context).strip()
     return email_enqueue(
-        kind=kind, to=to, subject=subject, body_text=body_text + "\n", reply_to=reply_to
+        kind=kind,
+        to=to,
+        subject=subject,
+        body_text=body_text + "\n",
+        reply_to=reply_to,
+        bulk=bulk,
     )
 
 

@@ -123,18 +123,34 @@ def outbox_relay() -> int:
     """Hand due rows to workers. Runs every few seconds from beat; safe to run concurrently."""
     now = timezone.now()
     redispatch_before = now - timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS)
+    due = (
+        Email.objects.select_for_update(skip_locked=True)
+        .filter(status=Email.Status.QUEUED, next_attempt_at__lte=now)
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=redispatch_before))
+        .order_by("next_attempt_at")
+    )
+    batch = settings.OUTBOX_RELAY_BATCH
     with transaction.atomic():
-        ids = list(
-            Email.objects.select_for_update(skip_locked=True)
-            .filter(status=Email.Status.QUEUED, next_attempt_at__lte=now)
-            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=redispatch_before))
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[: settings.OUTBOX_RELAY_BATCH]
+        # Two lanes, each with its own batch and queue: however many letters are due, the
+        # confirmation someone is waiting for is handed over in this run, to a queue that the
+        # workers read in turn with the bulk one instead of behind it.
+        lanes = [
+            (
+                list(due.filter(bulk=False).values_list("pk", flat=True)[:batch]),
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+            ),
+            (
+                list(due.filter(bulk=True).values_list("pk", flat=True)[:batch]),
+                settings.OUTBOX_BULK_QUEUE,
+            ),
+        ]
+        Email.objects.filter(pk__in=[pk for ids, _queue in lanes for pk in ids]).update(
+            dispatched_at=now
         )
-        Email.objects.filter(pk__in=ids).update(dispatched_at=now)
-    for email_id in ids:
-        outbox_send.delay(email_id)
-    return len(ids)
+    for ids, queue in lanes:
+        for email_id in ids:
+            outbox_send.apply_async((email_id,), queue=queue)
+    return sum(len(ids) for ids, _queue in lanes)
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50, ignore_result=True)

@@ -153,6 +153,7 @@ def letters_send(
             subject = f"[TEST → {contact.email}] {subject}"
         email = email_enqueue(
             kind="outreach.letter",
+            bulk=True,
             to=recipient,
             subject=subject,
             body_text=body + "\n",
@@ -335,6 +336,7 @@ def delivery_send_if_ready(*, delivery: PetitionDelivery, now: datetime | None =
         context["contact"] = contact
         email = email_enqueue_template(
             kind="outreach.delivery",
+            bulk=True,
             to=contact.email,
             template="outreach/email/delivery",
             context={**context, "names_csv": names},
@@ -458,6 +460,7 @@ def _survey_mail(letter: Letter) -> None:
     }
     email_enqueue_template(
         kind="outreach.survey",
+        bulk=True,
         to=signature.email,
         template="outreach/email/survey",
         context={"letter": letter, "links": links},

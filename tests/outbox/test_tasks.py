@@ -98,20 +98,41 @@ def test_gives_up_after_max_attempts(failing, settings):
     assert tasks.outbox_send(email.pk) == "failed"
 
 
-def test_relay_hands_each_due_row_out_once(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # rows stay queued until the relay runs
+@pytest.fixture
+def handed_out(settings, monkeypatch) -> list[tuple[int, str]]:
+    """(email id, queue) of every row the relay hands to Celery; rows stay queued."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    handed: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        tasks.outbox_send,
+        "apply_async",
+        lambda args, queue: handed.append((args[0], queue)),
+    )
+    return handed
+
+
+def test_relay_hands_each_due_row_out_once(handed_out):
     due = _queue()
     later = _queue()
     Email.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
-    sent: list[int] = []
-    original = tasks.outbox_send.delay
-    tasks.outbox_send.delay = lambda email_id: sent.append(email_id)  # type: ignore[method-assign]
-    try:
-        assert tasks.outbox_relay() == 1
-        assert tasks.outbox_relay() == 0  # already dispatched
-    finally:
-        tasks.outbox_send.delay = original  # type: ignore[method-assign]
-    assert sent == [due.pk]
+    assert tasks.outbox_relay() == 1
+    assert tasks.outbox_relay() == 0  # already dispatched
+    assert handed_out == [(due.pk, "celery")]
+
+
+def test_mail_someone_waits_for_is_not_held_back_by_a_wave_of_letters(handed_out, settings):
+    settings.OUTBOX_RELAY_BATCH = 2
+    earlier = timezone.now() - timedelta(minutes=5)
+    letters = [_queue(kind="outreach.letter", bulk=True, send_at=earlier) for _ in range(5)]
+    confirmation = _queue(kind="campaigns.confirm")
+    assert tasks.outbox_relay() == 3
+    assert handed_out == [
+        (confirmation.pk, "celery"),
+        (letters[0].pk, settings.OUTBOX_BULK_QUEUE),
+        (letters[1].pk, settings.OUTBOX_BULK_QUEUE),
+    ]
+    assert tasks.outbox_relay() == 2  # the letters go on, two per run
+    assert settings.OUTBOX_BULK_QUEUE in {q.name for q in settings.CELERY_TASK_QUEUES}
 
 
 def test_sweep_requeues_rows_whose_worker_died(settings):

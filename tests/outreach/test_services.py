@@ -31,6 +31,7 @@ def test_signer_sends_one_letter_per_target_excluding_blocked(letters, confirmed
     assert "olga@example.org" not in email.body_text
     assert "Dear DG FISMA" in email.body_text and "Please act." in email.body_text
     assert "Olga Smirnova via Coalition" in email.from_email
+    assert email.bulk  # mass mail: its own lane, never ahead of a signer's confirmation
 
 
 def test_signer_may_reveal_their_address(letters, confirmed):
@@ -185,6 +186,7 @@ def test_delivery_goes_out_once_after_every_cosponsor_approved(
     assert len(mail.outbox) == 2
     body = mail.outbox[0].body
     assert "Alpha Aid" in body and "Beta Bridge" in body  # from every co-sponsor equally
+    assert all(email.bulk for email in delivery.emails.all())
 
 
 def test_milestone_delivery_waits_for_the_count(live, contacts):
@@ -234,6 +236,7 @@ def test_survey_asks_once_after_two_weeks_and_reminds_once(letters, confirmed, s
     assert services.reply_surveys_due(now=sent_at + timedelta(days=13)) == 0
     asked = services.reply_surveys_due(now=sent_at + timedelta(days=14, minutes=1))
     assert asked == 2  # one per letter (two targets)
+    assert Email.objects.filter(kind="outreach.survey", bulk=True).count() == 2
     assert services.reply_surveys_due(now=sent_at + timedelta(days=15)) == 0
     assert services.reply_surveys_due(now=sent_at + timedelta(days=22)) == 2  # the reminder
     assert services.reply_surveys_due(now=sent_at + timedelta(days=40)) == 0
