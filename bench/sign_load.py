@@ -6,9 +6,10 @@ gunicorn in production mode, compared with what PostgreSQL alone commits (pgbenc
 Creates (and at the end drops) the database coalition_bench, seeds the demo data, starts
 gunicorn on a free port of 127.0.0.1, drives it with aiohttp, runs pgbench, prints a table.
 Rate limits are off (COALITION_RATELIMIT_ENABLE=0): this measures throughput, not the limiter.
-Three phases: the page (GET), signing without the proof of work (the no-JavaScript path, which
+Four phases: the page (GET), signing without the proof of work (the no-JavaScript path, which
 production limits to a few per hour per address) and signing as a browser with JavaScript does
-it: load the page (which carries the ALTCHA challenge), solve it, post the form with the solution.
+it: load the page (which carries the ALTCHA challenge), solve it, post the form with the solution;
+then the cheapest view of the site (the floor: no database), the ceiling for any Django view here.
 The load generator shares the machine's cores with gunicorn and PostgreSQL; the CPU split is
 printed so the figures can be read with that in mind.
 """
@@ -38,6 +39,9 @@ DB_NAME = "coalition_bench"
 DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 TARGET_RATIO = 0.1  # sign req/s ÷ pgbench single-row insert TPS
 TARGET_P99_MS = 150.0
+# The cheapest dynamic request the site serves: the full middleware stack, one HMAC, a small JSON
+# answer, no database. Whatever the sign view does, it cannot be faster than this.
+FLOOR_PATH = "/petitions/pow-challenge/"
 POW_MAX_NUMBER = 200  # production default 50,000: the browser's work, not the server's
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
@@ -124,7 +128,7 @@ async def _drive(
         connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
     ) as http:
         sessions = []
-        if mode != "page":
+        if mode not in ("page", "floor"):
             sessions = await asyncio.gather(*(_open_page(http, base, path) for _ in range(clients)))
         if challenges is not None and not sessions[0].altcha_challenge:
             raise SystemExit("sign+pow: the petition page has no ALTCHA widget (challenge)")
@@ -134,7 +138,8 @@ async def _drive(
         cpu_before: dict[str, float] = {}
 
         async def get_page() -> tuple[str, bool]:
-            async with http.get(base + path) as response:
+            url = base + (FLOOR_PATH if mode == "floor" else path)
+            async with http.get(url) as response:
                 await response.read()
                 return str(response.status), response.status == 200
 
@@ -181,7 +186,7 @@ async def _drive(
                 recording = now >= measure_from
                 t0 = time.perf_counter()
                 try:
-                    if mode == "page":
+                    if mode in ("page", "floor"):
                         status, ok = await get_page()
                     else:
                         # Only the POST is timed here; a challenge round trip is recorded apart.
@@ -287,6 +292,7 @@ def _verdict(ok: bool) -> str:
 
 
 LABELS = {
+    "floor": "GET  cheapest view (floor)",
     "page": "GET  petition page",
     "sign": "POST sign, no PoW (302)",
     "sign+pow": "POST sign with PoW (302)",
@@ -294,23 +300,25 @@ LABELS = {
 }
 
 
-def _report(phases: list[Phase], extra: list[Phase], tps: float, pg_latency: float) -> None:
+def _report(
+    phases: list[Phase], extra: list[Phase], floor: Phase, tps: float, pg_latency: float
+) -> None:
     print("\nendpoint                         req/s    p50 ms    p99 ms    errors")
-    for phase in [*phases, *extra]:
+    for phase in [*phases, *extra, floor]:
         print(
             f"{LABELS[phase.name]:<30} {phase.rate:7.1f} {phase.ms(0.50):9.1f}"
             f" {phase.ms(0.99):9.1f} {phase.errors:9d}"
         )
     print(f"{'pgbench one-row INSERT (TPS)':<30} {tps:7.1f} {pg_latency:9.1f} {'(avg)':>9}")
     print("\nCPU used during each phase (cores, of 2; postgres = the whole server):")
-    for phase in phases:
+    for phase in [*phases, floor]:
         split = ", ".join(f"{k} {v:.2f}" for k, v in phase.cpu.items())
         print(f"  {phase.name}: {split}")
     # Per-request CPU is steadier than req/s on a shared machine: other people's processes
     # take cores away, but not CPU time from each request.
     print("CPU per request in ms (sign+pow: per signature, the page before it included),")
     print("and the req/s two otherwise idle cores could serve at that cost:")
-    for phase in phases:
+    for phase in [*phases, floor]:
         per = {
             k: phase.cpu[k] * 1000 / phase.rate if phase.rate else float("nan")
             for k in ("gunicorn", "postgres", "load generator")
@@ -331,6 +339,12 @@ def _report(phases: list[Phase], extra: list[Phase], tps: float, pg_latency: flo
             f"  {phase.name}: p99 = {p99:.1f} ms  (target < {TARGET_P99_MS:g} ms)"
             f"  {_verdict(p99 < TARGET_P99_MS and phase.errors == 0)}"
         )
+    # No endpoint that does more than the cheapest one can be faster than it: its ratio is the
+    # ceiling for any Django view here, whatever the sign view itself does.
+    print(
+        f"  ceiling: the cheapest view (no database) serves {floor.rate:.1f} req/s = "
+        f"{floor.rate / tps if tps else 0.0:.4f} of pgbench's TPS, p99 {floor.ms(0.99):.1f} ms"
+    )
 
 
 def main() -> None:
@@ -374,7 +388,7 @@ def main() -> None:
         before = _database_counts()
         phases: list[Phase] = []
         extra: list[Phase] = []
-        for mode in ("page", "sign", "sign+pow"):
+        for mode in ("page", "sign", "sign+pow", "floor"):
             phase, challenges = asyncio.run(
                 _drive(
                     base=server.base_url,
@@ -387,10 +401,13 @@ def main() -> None:
                     cpu_pids=server.worker_pids(),
                 )
             )
-            phases.append(phase)
+            if mode == "floor":
+                floor = phase
+            else:
+                phases.append(phase)
             extra += [challenges] if challenges else []
             print(f"  {mode}: {len(phase.latencies)} requests, {phase.statuses}", flush=True)
-            if mode != "page" and "400" in phase.statuses:
+            if mode.startswith("sign") and "400" in phase.statuses:
                 print(
                     "  the form rejected signatures (400): has it gained a required field "
                     "this benchmark does not fill in?"
@@ -405,7 +422,7 @@ def main() -> None:
         tps, pg_latency = _pgbench(
             clients=args.clients, seconds=int(args.duration), workdir=workdir
         )
-        _report(phases, extra, tps, pg_latency)
+        _report(phases, extra, floor, tps, pg_latency)
     finally:
         if server is not None:
             server.stop()
