@@ -1,4 +1,5 @@
-"""django-allauth hooks: account mail goes through the outbox; IPs are only ever hashed."""
+"""django-allauth hooks: account mail goes through the outbox; IPs are only ever hashed; the
+second factor's secrets are encrypted at rest."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -14,6 +16,7 @@ from django.http import HttpRequest
 
 from coalition.ratelimit import RateLimited, client_fingerprint
 from outbox.services import email_enqueue
+from privacy import crypto
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +57,18 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth keys its login/sign-up rate limits by this value; a keyed hash keeps plain
         # addresses out of the cache.
         return client_fingerprint(request)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP keys and the recovery-code seed, Fernet-encrypted like signers' data (privacy/).
+
+    In the clear, a copy of the database (a leaked backup, a read-only SQL injection) would hand
+    over every admin's second factor; encrypted, it also takes COALITION_ENCRYPTION_KEYS, which
+    are kept apart from the data. `manage.py rotate_encryption_keys` re-encrypts them too.
+    """
+
+    def encrypt(self, text: str) -> str:
+        return crypto.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return crypto.decrypt(encrypted_text)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from members.models import Membership, Organization, User
@@ -55,9 +55,7 @@ def make_member(organization: Organization, role: str, *, mfa: bool = True) -> U
     user = UserFactory()
     Membership.objects.create(user=user, organization=organization, role=role)
     if mfa:
-        Authenticator.objects.create(
-            user=user, type=Authenticator.Type.TOTP, data={"secret": "test-only"}
-        )
+        TOTP.activate(user, generate_totp_secret())  # encrypted, as a real set-up stores it
     return user
 
 

@@ -14,7 +14,10 @@ from privacy.services import keys_rotate
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt signers' personal data with the newest encryption key."
+    help = (
+        "Re-encrypt signers' personal data, the outbox and two-factor secrets with the newest "
+        "encryption key."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows = keys_rotate()

@@ -1,0 +1,55 @@
+"""Encrypt the second factor's secrets written before members.adapters.MFAAdapter encrypted them.
+
+TOTP keys ("secret"), the recovery-code seed ("seed") and codes migrated from another package
+("migrated_codes"), in allauth's Authenticator.data. Values that already are Fernet tokens are
+left alone, so the migration is safe on a database where some were encrypted already.
+"""
+
+from django.db import migrations
+
+from privacy.crypto import decrypt, encrypt
+
+_FERNET_PREFIX = "gAAAAA"
+
+
+def _map(data, fn):
+    data = dict(data)
+    for key in ("secret", "seed"):
+        if isinstance(data.get(key), str):
+            data[key] = fn(data[key])
+    if isinstance(data.get("migrated_codes"), list):
+        data["migrated_codes"] = [fn(code) for code in data["migrated_codes"]]
+    return data
+
+
+def _encrypt(value):
+    return value if value.startswith(_FERNET_PREFIX) else encrypt(value)
+
+
+def _decrypt(value):
+    return decrypt(value) if value.startswith(_FERNET_PREFIX) else value
+
+
+def encrypt_secrets(apps, schema_editor):
+    Authenticator = apps.get_model("mfa", "Authenticator")
+    for authenticator in Authenticator.objects.all():
+        Authenticator.objects.filter(pk=authenticator.pk).update(
+            data=_map(authenticator.data, _encrypt)
+        )
+
+
+def decrypt_secrets(apps, schema_editor):
+    Authenticator = apps.get_model("mfa", "Authenticator")
+    for authenticator in Authenticator.objects.all():
+        Authenticator.objects.filter(pk=authenticator.pk).update(
+            data=_map(authenticator.data, _decrypt)
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("members", "0003_decision_outcome_code"),
+        ("mfa", "0003_authenticator_type_uniq"),
+    ]
+
+    operations = [migrations.RunPython(encrypt_secrets, decrypt_secrets)]
