@@ -299,3 +299,10 @@ def test_env_example_database_url_matches_the_postgres_service() -> None:
 
 def test_env_example_is_production_mode() -> None:
     assert _env_example()["DJANGO_DEBUG"] == "0"
+
+
+def test_uploaded_files_outlive_the_web_container() -> None:
+    # Campaign images and outcome evidence live in MEDIA_ROOT: inside the container they would
+    # vanish with every image update.
+    assert "media:/app/var/media" in _services()["web"].get("volumes", [])
+    assert "media" in _compose()["volumes"]
