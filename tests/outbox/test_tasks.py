@@ -15,9 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _queue(**overrides):
-    return email_enqueue(
-        kind="test", to="someone@example.org", subject="Hello", body_text="Body", **overrides
-    )
+    fields = {"kind": "test", "to": "someone@example.org", "subject": "Hello", "body_text": "Body"}
+    return email_enqueue(**{**fields, **overrides})
 
 
 class FailingBackend:
