@@ -8,7 +8,7 @@ import pytest
 from django.conf import LazySettings
 
 from campaigns import pow, services
-from campaigns.models import Campaign, IssueArea, Petition
+from campaigns.models import Campaign, CoSponsorship, IssueArea, Petition
 from members.models import Membership, Organization, User
 from tests.factories import MemberOrganizationFactory, make_admin, make_member
 
@@ -21,6 +21,19 @@ class LiveCampaign:
     admins: list[User]
     outsider: Organization  # a member organization that does not co-sponsor
     outsider_admin: User
+
+    def invite_outsider(self) -> CoSponsorship:
+        return services.cosponsor_invite(
+            campaign=self.campaign,
+            organization=self.orgs[0],
+            invitee=self.outsider,
+            user=self.admins[0],
+        )
+
+    def outsider_joins(self) -> None:
+        services.cosponsor_respond(
+            cosponsorship=self.invite_outsider(), user=self.outsider_admin, accept=True
+        )
 
 
 def admin_of(organization: Organization) -> User:

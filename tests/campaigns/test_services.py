@@ -132,24 +132,13 @@ def test_withdrawing_below_minimum_pauses_and_rejoining_resumes(live):
     live.campaign.refresh_from_db()
     assert live.campaign.status == Campaign.Status.PAUSED
     assert not live.petition.is_open
-    invitation = services.cosponsor_invite(
-        campaign=live.campaign,
-        organization=live.orgs[0],
-        invitee=live.outsider,
-        user=live.admins[0],
-    )
-    services.cosponsor_respond(cosponsorship=invitation, user=live.outsider_admin, accept=True)
+    live.outsider_joins()
     live.campaign.refresh_from_db()
     assert live.campaign.status == Campaign.Status.LIVE
 
 
 def test_invited_organization_admin_declines(live):
-    invitation = services.cosponsor_invite(
-        campaign=live.campaign,
-        organization=live.orgs[0],
-        invitee=live.outsider,
-        user=live.admins[0],
-    )
+    invitation = live.invite_outsider()
     with pytest.raises(services.CampaignError):  # not the invited organization's admin
         services.cosponsor_respond(cosponsorship=invitation, user=live.admins[0], accept=True)
     services.cosponsor_respond(cosponsorship=invitation, user=live.outsider_admin, accept=False)

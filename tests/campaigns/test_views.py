@@ -154,13 +154,7 @@ def test_count_and_names_change_on_the_page_although_it_was_cached(client, live)
 def test_a_new_cosponsor_gets_its_consent_box_although_the_form_was_cached(client, live):
     field = f'name="consent_{live.outsider.slug}"'
     assert field not in client.get(_sign_url(live)).content.decode()
-    invitation = services.cosponsor_invite(
-        campaign=live.campaign,
-        organization=live.orgs[0],
-        invitee=live.outsider,
-        user=live.admins[0],
-    )
-    services.cosponsor_respond(cosponsorship=invitation, user=live.outsider_admin, accept=True)
+    live.outsider_joins()
     assert field in client.get(_sign_url(live)).content.decode()
 
 
@@ -333,12 +327,7 @@ def test_go_live_button_refuses_with_one_cosponsor(client, live):
 
 
 def test_invited_admin_accepts_through_the_workspace(client, live):
-    services.cosponsor_invite(
-        campaign=live.campaign,
-        organization=live.orgs[0],
-        invitee=live.outsider,
-        user=live.admins[0],
-    )
+    live.invite_outsider()
     client.force_login(live.outsider_admin)
     page = client.get(_manage_url(live, live.outsider))
     assert "invited to co-sponsor" in page.content.decode()
