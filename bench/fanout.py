@@ -728,15 +728,15 @@ def probe(count: int) -> dict[str, Any]:
     with override_settings(OUTBOX_RELAY_BATCH=count):
         timed("relay_no_backlog", lambda: _assert_equal(outbox_relay.run(), count))
         # Rows already handed to the broker but not yet sent stay QUEUED with dispatched_at set,
-        # in front of new ones in the (status, next_attempt_at) index the relay walks.
+        # in front of new ones in the (status, bulk, next_attempt_at) index the relay walks.
         with connection.cursor() as cursor:
             cursor.execute(
                 """
                 INSERT INTO outbox_email (kind, "to", from_email, reply_to, subject, body_text,
-                    body_html, message_id, status, attempts, next_attempt_at, dispatched_at,
-                    last_error, created_at)
+                    body_html, message_id, bulk, status, attempts, next_attempt_at,
+                    dispatched_at, last_error, created_at)
                 SELECT kind, "to", from_email, reply_to, subject, body_text, body_html,
-                    'backlog-' || g || '-' || message_id, 'queued', 0,
+                    'backlog-' || g || '-' || message_id, bulk, 'queued', 0,
                     now() - interval '1 minute', now(), '', now()
                 FROM outbox_email, generate_series(1, %s) AS g
                 WHERE id = (SELECT min(id) FROM outbox_email)
