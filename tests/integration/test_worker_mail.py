@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from members.models import Decision, Organization
 from members.services import organization_apply
 from members.tasks import decisions_close_due
 from outbox.models import Email
+from outbox.services import email_enqueue
 from tests.factories import PASSWORD, MemberOrganizationFactory, UserFactory, make_admin
 from tests.integration.conftest import wait_until
 
@@ -98,3 +100,49 @@ def test_temporary_smtp_refusal_is_retried_until_delivered(celery_worker, smtp_s
     Email.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())  # skip the backoff
     inbox.wait_for(lambda msgs: any(m["To"] == "retry@example.org" for m in msgs))
     assert sum(1 for m in inbox.messages if m["To"] == "retry@example.org") == 1
+
+
+def test_worker_keeps_sending_after_postgresql_drops_its_connections(celery_worker, smtp_server):
+    """The worker keeps its database connections across tasks (CELERY_DB_REUSE_MAX): when
+    PostgreSQL drops them, as a restart does, mail goes on without waiting for the sweep."""
+    inbox, _port = smtp_server
+    email_enqueue(kind="test", to="first@example.org", subject="First", body_text="One.\n")
+    inbox.wait_for(lambda msgs: len(msgs) >= 1)
+    # What a PostgreSQL restart does to the worker's connections, without restarting the
+    # server that other test runs share: end every session of this database but ours.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchall(), "the worker held no database connection to drop"
+    email_enqueue(kind="test", to="second@example.org", subject="Second", body_text="Two.\n")
+    # Well within the sweep's 300 s: the relay and the send ran on fresh connections at once.
+    messages = inbox.wait_for(lambda msgs: len(msgs) >= 2, timeout=30)
+    assert [m["To"] for m in messages] == ["first@example.org", "second@example.org"]
+
+
+def test_before_each_task_a_dropped_database_connection_is_replaced(transactional_db):
+    """The check itself, deterministically: the first query after a drop must not fail.
+
+    Without it, a task that is not wrapped in a transaction (outbox_send claims its row with a
+    plain UPDATE) fails on the dead connection, and its email waits for the sweep (5 minutes).
+    """
+    from types import SimpleNamespace
+
+    import psycopg
+
+    from coalition.celery import _database_connections_checked
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    db = connection.settings_dict
+    admin = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    with psycopg.connect(admin, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    worker_task = SimpleNamespace(request=SimpleNamespace(is_eager=False))
+    _database_connections_checked(task=worker_task)  # type: ignore[arg-type]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    assert connection.connection.info.backend_pid != pid
