@@ -122,7 +122,11 @@ def test_relay_hands_each_due_row_out_once(handed_out):
 def test_mail_someone_waits_for_is_not_held_back_by_a_wave_of_letters(handed_out, settings):
     settings.OUTBOX_RELAY_BATCH = 2
     earlier = timezone.now() - timedelta(minutes=5)
-    letters = [_queue(kind="outreach.letter", bulk=True, send_at=earlier) for _ in range(5)]
+    # Due one second apart, so the relay's order among them (by due time) is defined.
+    letters = [
+        _queue(kind="outreach.letter", bulk=True, send_at=earlier + timedelta(seconds=n))
+        for n in range(5)
+    ]
     confirmation = _queue(kind="campaigns.confirm")
     assert tasks.outbox_relay() == 3
     assert handed_out == [
