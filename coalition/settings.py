@@ -200,7 +200,11 @@ CELERY_TASK_ACKS_LATE = True
 # (coalition/celery.py), like a web request's connection.
 CELERY_DB_REUSE_MAX = env_int("COALITION_CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = [Queue("celery"), Queue("bulk")]  # "bulk": OUTBOX_BULK_QUEUE, below
+# Mass mail's own queue (outbox.models.Email.bulk). Workers read every queue in
+# CELERY_TASK_QUEUES unless started with -Q; to give letters their own workers, run one with
+# `-Q bulk` and the others with `-Q celery`.
+OUTBOX_BULK_QUEUE = "bulk"
+CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(OUTBOX_BULK_QUEUE)]
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
@@ -277,10 +281,6 @@ OUTBOX_STUCK_AFTER_SECONDS = env_int("COALITION_OUTBOX_STUCK_AFTER_SECONDS", 300
 if OUTBOX_STUCK_AFTER_SECONDS < 120 and not TESTING:
     raise ImproperlyConfigured("COALITION_OUTBOX_STUCK_AFTER_SECONDS must be at least 120.")
 OUTBOX_RELAY_BATCH = env_int("COALITION_OUTBOX_RELAY_BATCH", 200)
-# Mass mail's own queue (outbox.models.Email.bulk). Workers read every queue in
-# CELERY_TASK_QUEUES unless started with -Q; to give letters their own workers, run one with
-# `-Q bulk` and the others with `-Q celery`.
-OUTBOX_BULK_QUEUE = "bulk"
 OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("COALITION_MESSAGE_ID_DOMAIN", "coalition.example")
 
 # --- Accounts (django-allauth) ------------------------------------------------------------

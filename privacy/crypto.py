@@ -8,7 +8,9 @@ re-encrypts everything under it before the old key is removed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -43,6 +45,35 @@ def rotate(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
 
 
+# How every Fernet token starts (version byte and timestamp); not a secret.
+_TOKEN_PREFIX = "gAAAAA"  # noqa: S105
+
+
+def is_token(value: str) -> bool:
+    return value.startswith(_TOKEN_PREFIX)
+
+
+def encrypt_if_plain(value: str | None) -> str | None:
+    """For migrations: encrypt a value stored in the clear; leave a token or nothing as it is."""
+    return value if not value or is_token(value) else encrypt(value)
+
+
+# Entries of allauth's Authenticator.data that members.adapters.MFAAdapter encrypts: the TOTP
+# key, the recovery-code seed, and codes migrated from another package.
+MFA_SECRET_KEYS = ("secret", "seed")
+
+
+def mfa_secrets_map(data: dict[str, Any], fn: Callable[[str], str]) -> dict[str, Any]:
+    """A copy of an Authenticator's data with `fn` applied to each of its secrets."""
+    data = dict(data)
+    for key in MFA_SECRET_KEYS:
+        if isinstance(data.get(key), str):
+            data[key] = fn(data[key])
+    if isinstance(data.get("migrated_codes"), list):
+        data["migrated_codes"] = [fn(code) for code in data["migrated_codes"]]
+    return data
+
+
 def scrub(text: str) -> str:
     """Remove email addresses from text bound for logs or error columns."""
     return EMAIL.sub("<address>", text)
@@ -51,17 +82,14 @@ def scrub(text: str) -> str:
 def encrypt_plaintext_rows(connection: object, table: str, columns: list[str]) -> None:
     """Migration helper: encrypt values written before a column became encrypted.
 
-    Values that already are Fernet tokens (they start with "gAAAAA") are left alone, so the
-    migration is safe to run on a database where some rows were already encrypted.
+    Values that already are Fernet tokens are left alone, so the migration is safe to run on a
+    database where some rows were already encrypted.
     """
     with connection.cursor() as cursor:  # type: ignore[attr-defined]
         cursor.execute(f"SELECT id, {', '.join(columns)} FROM {table}")  # noqa: S608 - our names
         rows = cursor.fetchall()
         for row in rows:
-            values = [
-                encrypt(value) if value and not str(value).startswith("gAAAAA") else value
-                for value in row[1:]
-            ]
+            values = [encrypt_if_plain(value) for value in row[1:]]
             if values != list(row[1:]):
                 assignments = ", ".join(f"{column} = %s" for column in columns)
                 cursor.execute(

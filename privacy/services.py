@@ -17,7 +17,7 @@ from campaigns.models import Campaign, Signature
 from campaigns.services import signature_delete
 from campaigns.signing import email_digest
 from outbox.models import Email
-from privacy.crypto import rotate
+from privacy.crypto import mfa_secrets_map, rotate
 
 logger = logging.getLogger(__name__)
 
@@ -90,21 +90,12 @@ def retention_purge(*, now: datetime | None = None) -> int:
     return purged + unconfirmed + old_mail
 
 
-# Entries of allauth's Authenticator.data that members.adapters.MFAAdapter encrypts.
-MFA_ENCRYPTED_KEYS = ("secret", "seed")
-
-
 def _authenticators_rotate() -> int:
     authenticator_model = apps.get_model("mfa", "Authenticator")
     rotated = 0
     # A handful of rows (one or two per person with two-factor sign-in): no batching needed.
     for authenticator in authenticator_model.objects.all():
-        data = dict(authenticator.data)
-        for key in MFA_ENCRYPTED_KEYS:
-            if isinstance(data.get(key), str):
-                data[key] = rotate(data[key])
-        if isinstance(data.get("migrated_codes"), list):
-            data["migrated_codes"] = [rotate(code) for code in data["migrated_codes"]]
+        data = mfa_secrets_map(authenticator.data, rotate)
         if data != authenticator.data:
             authenticator_model.objects.filter(pk=authenticator.pk).update(data=data)
             rotated += 1

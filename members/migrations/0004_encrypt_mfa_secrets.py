@@ -7,34 +7,18 @@ left alone, so the migration is safe on a database where some were encrypted alr
 
 from django.db import migrations
 
-from privacy.crypto import decrypt, encrypt
-
-_FERNET_PREFIX = "gAAAAA"
-
-
-def _map(data, fn):
-    data = dict(data)
-    for key in ("secret", "seed"):
-        if isinstance(data.get(key), str):
-            data[key] = fn(data[key])
-    if isinstance(data.get("migrated_codes"), list):
-        data["migrated_codes"] = [fn(code) for code in data["migrated_codes"]]
-    return data
-
-
-def _encrypt(value):
-    return value if value.startswith(_FERNET_PREFIX) else encrypt(value)
+from privacy.crypto import decrypt, encrypt_if_plain, is_token, mfa_secrets_map
 
 
 def _decrypt(value):
-    return decrypt(value) if value.startswith(_FERNET_PREFIX) else value
+    return decrypt(value) if is_token(value) else value
 
 
 def encrypt_secrets(apps, schema_editor):
     Authenticator = apps.get_model("mfa", "Authenticator")
     for authenticator in Authenticator.objects.all():
         Authenticator.objects.filter(pk=authenticator.pk).update(
-            data=_map(authenticator.data, _encrypt)
+            data=mfa_secrets_map(authenticator.data, encrypt_if_plain)
         )
 
 
@@ -42,7 +26,7 @@ def decrypt_secrets(apps, schema_editor):
     Authenticator = apps.get_model("mfa", "Authenticator")
     for authenticator in Authenticator.objects.all():
         Authenticator.objects.filter(pk=authenticator.pk).update(
-            data=_map(authenticator.data, _decrypt)
+            data=mfa_secrets_map(authenticator.data, _decrypt)
         )
 
 
