@@ -125,17 +125,7 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
         limit(request, scope="sign_ip_unverified")
     limit(request, scope="sign_domain", key="domain:" + email_domain(form.cleaned_data["email"]))
     try:
-        services.signature_create(
-            petition=petition,
-            name=form.cleaned_data["name"],
-            email=form.cleaned_data["email"],
-            country=form.cleaned_data["country"],
-            city=form.cleaned_data["city"],
-            display=form.cleaned_data["display"],
-            consents=form.consents(),
-            cosponsors=cosponsors,
-            source=next((o for o in cosponsors if o.slug == source_slug), None),
-        )
+        services.signature_create(petition=petition, **form.signature_data(source_slug=source_slug))
     except services.CampaignError as exc:
         # The service refuses only a petition that closed since we looked it up.
         raise problems.not_found(str(exc)) from None

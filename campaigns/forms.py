@@ -202,6 +202,23 @@ class SignatureForm(forms.Form):
     def consents(self) -> list[Organization]:
         return [o for o in self.cosponsors if self.cleaned_data.get(f"consent_{o.slug}")]
 
+    def signature_data(self, *, source_slug: str) -> dict[str, Any]:
+        """The validated form as `services.signature_create` takes it, for the page and the API.
+
+        The source is a co-sponsor's slug from the link or widget; any other slug is no source.
+        """
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "email": data["email"],
+            "country": data["country"],
+            "city": data["city"],
+            "display": data["display"],
+            "consents": self.consents(),
+            "cosponsors": self.cosponsors,
+            "source": next((o for o in self.cosponsors if o.slug == source_slug), None),
+        }
+
     def consent_fields(self) -> list[forms.BoundField]:
         return [self[f"consent_{o.slug}"] for o in self.cosponsors]
 

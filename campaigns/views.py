@@ -120,18 +120,9 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
                     limit(request, scope="sign_ip_unverified")
                 domain = email_domain(form.cleaned_data["email"])
                 limit(request, scope="sign_domain", key="domain:" + domain)
-                source = next((o for o in cosponsors if o.slug == source_slug), None)
                 try:
                     services.signature_create(
-                        petition=petition,
-                        name=form.cleaned_data["name"],
-                        email=form.cleaned_data["email"],
-                        country=form.cleaned_data["country"],
-                        city=form.cleaned_data["city"],
-                        display=form.cleaned_data["display"],
-                        consents=form.consents(),
-                        cosponsors=cosponsors,
-                        source=source,
+                        petition=petition, **form.signature_data(source_slug=source_slug)
                     )
                 except services.CampaignError as exc:
                     form.add_error(None, str(exc))

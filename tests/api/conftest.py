@@ -3,13 +3,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import altcha
 import pytest
-from django.conf import LazySettings
 
-from campaigns import pow, services
+from campaigns import services
 from campaigns.models import Campaign, IssueArea, Petition
 from members.models import Organization, User
+from tests.campaigns.conftest import pow_solution  # noqa: F401 - the same fixture here
 from tests.factories import MemberOrganizationFactory, make_admin
 
 
@@ -68,20 +67,3 @@ def make_live(issue_area: IssueArea) -> Callable[..., LivePetition]:
 @pytest.fixture
 def live(make_live: Callable[..., LivePetition]) -> LivePetition:
     return make_live()
-
-
-@pytest.fixture
-def pow_solution(settings: LazySettings) -> Callable[[], str]:
-    """What the ALTCHA widget posts: a fresh challenge from campaigns.pow, really solved.
-
-    Smaller than in production (ALTCHA_MAX_NUMBER) so that tests stay fast.
-    """
-    settings.ALTCHA_MAX_NUMBER = 1_000
-
-    def solve() -> str:
-        challenge = pow.challenge_create()
-        solution = altcha.solve_challenge(challenge, timeout=10)
-        assert solution is not None
-        return altcha.Payload(challenge, solution).to_base64()
-
-    return solve
