@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -27,3 +28,14 @@ def _database_connections_checked(task: Task | None = None, **kwargs: Any) -> No
     if task is not None and getattr(task.request, "is_eager", False):
         return
     close_old_connections()
+
+
+@signals.worker_ready.connect
+def _heartbeat_on_start(**kwargs: Any) -> None:
+    """A worker that just started is healthy at once, not only after beat's next heartbeat."""
+    from coalition import health
+
+    try:
+        health.heartbeat_write()
+    except Exception as exc:  # the cache may still be starting; beat's heartbeat follows
+        logging.getLogger(__name__).warning("heartbeat not written: %s", type(exc).__name__)

@@ -233,7 +233,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.signatures_remind_and_expire",
         "schedule": 600.0,
     },
+    # The workers' sign of life for /healthz (coalition/health.py); an undelivered one is useless
+    # once the next is due, so it expires instead of piling up behind a backlog.
+    "worker-heartbeat": {
+        "task": "coalition.tasks.worker_heartbeat",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
 }
+# /healthz answers 503 when no worker has reported in for this long.
+HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env_int("COALITION_HEALTH_HEARTBEAT_MAX_AGE", 180)
 
 # --- Mail -----------------------------------------------------------------------------------
 MAIL_DIR = Path(os.environ.get("COALITION_MAIL_DIR", VAR_DIR / "mail"))
