@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,21 +25,54 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COALITION_VAR_DIR", BASE_DIR / "var"))
 
 
+# A value we cannot read stops start-up: read as "off", COALITION_REQUIRE_ADMIN_MFA=ture would
+# quietly switch a defence off.
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a yes/no value. Accepted: "
+        f"{', '.join(sorted(_TRUE))} (on) or {', '.join(sorted(_FALSE))} (off), "
+        "or leave it unset for the default."
+    )
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if value.strip() else default
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r} is not a whole number (e.g. 60), "
+            "or leave it unset for the default."
+        ) from None
 
 
 def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "")
-    return float(value) if value.strip() else default
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not math.isfinite(number):
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r} is not a number (e.g. 0.5 or 60), "
+            "or leave it unset for the default."
+        )
+    return number
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -50,7 +83,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-TESTING = "pytest" in sys.modules or env_bool("COALITION_TESTING", False)
+# The test suite's mode (fixed development keys, no HTTPS settings), set only explicitly: by
+# pytest's configuration (pyproject.toml) and by tests that start their own processes. Never
+# guessed from what happens to be imported, so no production process can fall into it.
+TESTING = env_bool("COALITION_TESTING", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:

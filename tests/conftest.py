@@ -12,6 +12,11 @@ from tests.campaigns.conftest import issue_area, live  # noqa: F401 - shared acr
 from tests.factories import MemberOrganizationFactory, UserFactory, make_admin
 from tests.outreach.conftest import confirmed, contacts, letters  # noqa: F401
 
+# pyproject.toml sets COALITION_TESTING for pytest-django, which has loaded the settings by now.
+# Processes a test starts (gunicorn in production mode, `manage.py check --deploy`) must not
+# inherit it; those that want the test mode (the integration tests' worker) set it themselves.
+os.environ.pop("COALITION_TESTING", None)
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM guard would refuse
 # every query made from it although nothing runs concurrently.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

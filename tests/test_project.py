@@ -30,6 +30,13 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "a-long-random-production-secret-for-this-test-0123456789-abcdefgh",
+    "DJANGO_ALLOWED_HOSTS": "coalition.example",
+    "COALITION_ENCRYPTION_KEYS": "3q1pQ8sCqKQvzAxjS2U1k0bA2gM7yGg0nZ9wB4cX5Vc=",
+}
+
+
 def test_production_without_secret_key_stops_with_a_clear_message():
     result = _manage("check", DJANGO_DEBUG="0")
     assert result.returncode != 0
@@ -49,6 +56,56 @@ def test_deploy_checks_pass_in_production_mode():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("COALITION_REQUIRE_ADMIN_MFA", "ture", "is not a yes/no value"),
+        ("DJANGO_SECURE_SSL_REDIRECT", "enabled", "is not a yes/no value"),
+        ("COALITION_CAMPAIGN_MIN_COSPONSORS", "two", "is not a whole number"),
+        ("COALITION_DECISION_QUORUM", "half", "is not a number"),
+        ("COALITION_DECISION_QUORUM", "nan", "is not a number"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_stops_start_up_naming_it(variable, value, message):
+    # Read as "off", COALITION_REQUIRE_ADMIN_MFA=ture switched admin two-factor off unnoticed.
+    result = _manage("check", DJANGO_DEBUG="0", **{variable: value}, **PRODUCTION)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{variable}={value!r} {message}" in result.stderr
+
+
+def test_yes_no_settings_accept_the_usual_spellings(monkeypatch):
+    from coalition.settings import env_bool, env_float, env_int
+
+    for value, expected in [("1", True), (" Yes ", True), ("ON", True), ("off", False),
+                            ("0", False), ("False", False), ("", True)]:  # fmt: skip
+        monkeypatch.setenv("COALITION_X", value)
+        assert env_bool("COALITION_X", True) is expected
+    monkeypatch.setenv("COALITION_X", " 42 ")
+    assert env_int("COALITION_X", 1) == 42
+    assert env_float("COALITION_X", 1.0) == 42.0
+
+
+def test_test_mode_is_set_explicitly_never_guessed_from_imports():
+    # The pytest session itself is in test mode (pyproject.toml), but does not hand that on to
+    # the processes its tests start.
+    from django.conf import settings
+
+    assert settings.TESTING is True
+    assert "COALITION_TESTING" not in os.environ
+    # A process that merely imports pytest (a management command, a library) is not testing.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "COALITION_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", "import pytest, django; from django.conf import settings; "
+         "django.setup(); print(settings.TESTING)"],
+        cwd=ROOT, env={**clean, "DJANGO_SETTINGS_MODULE": "coalition.settings",
+                       "DJANGO_DEBUG": "1"},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 @pytest.mark.django_db
