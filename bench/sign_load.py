@@ -371,7 +371,7 @@ def main() -> None:
     try:
         common.manage(env, "migrate", "--noinput")
         common.manage(env, "collectstatic", "--noinput")
-        common.manage(env, "seed_demo")
+        common.manage(env, "seed_demo", "--i-know-this-is-not-production")
         path = _petition_path()
         print("\nQueries of one page view and one signature (in-process, CSRF enforced):")
         subprocess.run([common.PYTHON, str(Path(__file__).parent / "sign_queries.py")], env=env)

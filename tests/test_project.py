@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from members.models import Decision, Organization, Vote
+from members.models import Decision, Organization, User, Vote
 from outbox.models import Email
 from tests.factories import OrganizationFactory, make_admin
 
@@ -109,7 +109,25 @@ def test_test_mode_is_set_explicitly_never_guessed_from_imports():
 
 
 @pytest.mark.django_db
-def test_seed_demo_is_idempotent():
+def test_seed_demo_refuses_in_production_mode_and_creates_nothing(settings):
+    # Its accounts share a password published in the repository.
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match=r"password is published.*Nothing was created"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+    assert not Organization.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_without_debug_only_when_told_the_database_is_not_production(settings):
+    settings.DEBUG = False
+    call_command("seed_demo", "--i-know-this-is-not-production")
+    assert Organization.objects.filter(status=Organization.Status.MEMBER).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent(settings):
+    settings.DEBUG = True
     call_command("seed_demo")
     counts = (Organization.objects.count(), Decision.objects.count(), Vote.objects.count())
     call_command("seed_demo")
@@ -143,6 +161,18 @@ def test_demo_vote_refuses_outside_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="development only"):
         call_command("demo_vote")
+
+
+@pytest.mark.django_db
+def test_demo_vote_in_production_mode_casts_and_closes_nothing(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    votes = Vote.objects.count()
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development only"):
+        call_command("demo_vote", "--close")
+    assert Vote.objects.count() == votes
+    assert Decision.objects.filter(status=Decision.Status.OPEN).exists()
 
 
 @pytest.mark.django_db
