@@ -379,6 +379,9 @@ DECISION_DEADLINE = timedelta(days=env_int("COALITION_DECISION_DEADLINE_DAYS", 7
 INVITATION_VALID_FOR = timedelta(days=env_int("COALITION_INVITATION_VALID_DAYS", 14))
 # Organization admins act for their whole organization: they must use two-factor sign-in.
 REQUIRE_ADMIN_MFA = env_bool("COALITION_REQUIRE_ADMIN_MFA", True)
+# Applications to join: one pending at a time per account, and this many in an account's life
+# (staff screen each one before any member organization is mailed about it).
+APPLICATIONS_PER_ACCOUNT = env_int("COALITION_APPLICATIONS_PER_ACCOUNT", 3)
 # Campaigns: how many co-sponsoring organizations a campaign needs to go (and stay) live.
 CAMPAIGN_MIN_COSPONSORS = env_int("COALITION_CAMPAIGN_MIN_COSPONSORS", 2)
 # Signatures: double opt-in. Unconfirmed ones get reminders, then expire and are deleted.

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Decision, Invitation, Membership, Organization, User, Vote
-from members.services import MembershipError, organization_withdraw_application
+from members.services import (
+    SCREENING_REASON_MAX,
+    MembershipError,
+    organization_screen,
+    organization_withdraw_application,
+)
 
 
 @admin.register(User)
@@ -32,15 +42,111 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+class ScreeningForm(forms.Form):
+    verdict = forms.ChoiceField(
+        label=_("Verdict"),
+        choices=[
+            ("admit", _("Put it to the coalition's vote (the member organizations are mailed)")),
+            ("reject", _("Turn it away (spam, fraud, not an organization)")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=SCREENING_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when you turn an application away. The applicant reads it."),
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("verdict") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error(
+                "reason", _("Give the applicant a reason for turning the application away.")
+            )
+        return data
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "country_of_registration", "applied_at", "joined_at"]
     list_filter = ["status", "legal_status"]
     search_fields = ["name", "slug", "contact_email"]
-    # Membership status changes only through coalition decisions, never by hand.
-    readonly_fields = ["status", "applied_at", "joined_at"]
+    # Membership status changes only through screening and coalition decisions, never by hand.
+    readonly_fields = [
+        "status",
+        "screening",
+        "applied_at",
+        "applied_by",
+        "screened_at",
+        "screened_by",
+        "screening_reason",
+        "joined_at",
+    ]
     inlines = [MembershipInline]
     actions = ["withdraw_spam_application"]
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:object_id>/screen/",
+                self.admin_site.admin_view(self.screen_view),
+                name="members_organization_screen",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("Screening"))
+    def screening(self, obj: Organization) -> str:
+        if obj.pk is None or obj.status != Organization.Status.SCREENING:
+            return "—"
+        url = reverse("admin:members_organization_screen", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Screen this application"))
+
+    def screen_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Staff read the application and either put it to the vote or turn it away, with a
+        reason. Only here does an application reach the member organizations' inboxes."""
+        organization = Organization.objects.filter(pk=object_id).first()
+        if organization is None:
+            raise Http404
+        if not self.has_change_permission(request, organization):
+            raise PermissionDenied
+        form = ScreeningForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            staff = request.user if isinstance(request.user, User) else None
+            admit = form.cleaned_data["verdict"] == "admit"
+            try:
+                organization_screen(
+                    organization=organization,
+                    by=staff,
+                    admit=admit,
+                    reason=form.cleaned_data["reason"],
+                )
+            except MembershipError as exc:
+                form.add_error(None, str(exc))
+            else:
+                done = (
+                    _("%(name)s is now open for the coalition's vote.")
+                    if admit
+                    else _("%(name)s was turned away.")
+                )
+                self.message_user(
+                    request, str(done) % {"name": organization.name}, messages.SUCCESS
+                )
+                return redirect("admin:members_organization_change", organization.pk)
+        return render(
+            request,
+            "admin/members/organization/screen.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Screen an application"),
+                "organization": organization,
+                "opts": self.model._meta,
+                "form": form,
+            },
+            status=400 if form.errors else 200,
+        )
 
     @admin.action(description=_("Withdraw selected applications as spam"))
     def withdraw_spam_application(

@@ -14,6 +14,7 @@ from members.services import (
     decision_close,
     organization_admit_founding,
     organization_apply,
+    organization_screen,
     vote_cast,
 )
 
@@ -97,7 +98,7 @@ def _apply(org: DemoOrg) -> Organization:
     existing = Organization.objects.filter(name=org.name).first()
     if existing is not None:
         return existing
-    return organization_apply(
+    organization = organization_apply(
         user=_user(org.admin),
         name=org.name,
         country_of_registration=org.registered,
@@ -109,6 +110,8 @@ def _apply(org: DemoOrg) -> Organization:
         funding_disclosure="Membership fees and small private donations (demo data).",
         contact_email=org.admin,
     )
+    # Demo applications are our own fictional ones: screened in, as staff would.
+    return organization_screen(organization=organization, by=None, admit=True)
 
 
 @transaction.atomic

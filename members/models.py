@@ -83,6 +83,8 @@ class User(AbstractUser):
 
 class Organization(models.Model):
     class Status(models.TextChoices):
+        # A new application waits for platform staff to screen it before any member is mailed.
+        SCREENING = "screening", _("Awaiting screening")
         APPLIED = "applied", _("Applied")
         MEMBER = "member", _("Member")
         REJECTED = "rejected", _("Not admitted")
@@ -114,6 +116,27 @@ class Organization(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.APPLIED
     )
     applied_at = models.DateTimeField(_("applied"), default=timezone.now)
+    # Who applied: the per-account caps count applications by this, even after the person
+    # hands the organization to other admins and leaves it.
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applied by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    screened_at = models.DateTimeField(_("screened"), null=True, blank=True)
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("screened by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Why staff turned the application away in screening; shown to the applicant.
+    screening_reason = models.CharField(_("screening reason"), max_length=300, blank=True)
     joined_at = models.DateTimeField(_("joined the coalition"), null=True, blank=True)
 
     class Meta:

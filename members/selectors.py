@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -15,10 +16,27 @@ def organizations_members() -> QuerySet[Organization]:
 
 
 def organization_public(*, slug: str) -> Organization | None:
-    """An organization whose profile is public: members, applicants and suspended ones."""
+    """An organization whose profile is public: members, screened applicants, suspended ones.
+
+    An application that staff have not screened yet is not public: its text has not been looked
+    at by anyone, and the platform must not publish spam or defamation under its name.
+    """
     return (
-        Organization.objects.filter(slug=slug).exclude(status=Organization.Status.REJECTED).first()
+        Organization.objects.filter(slug=slug)
+        .exclude(status__in=[Organization.Status.REJECTED, Organization.Status.SCREENING])
+        .first()
     )
+
+
+def organization_for_viewer(*, slug: str, user: User | AnonymousUser) -> Organization | None:
+    """The profile as this person may see it: public ones, and their own organization always.
+
+    The people of an application awaiting screening, or turned away, see its page and status.
+    """
+    organization = organization_public(slug=slug)
+    if organization is not None or not user.is_authenticated:
+        return organization
+    return Organization.objects.filter(slug=slug, memberships__user=user).first()
 
 
 def organization_admins(*, organization: Organization) -> QuerySet[Membership]:

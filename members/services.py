@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -57,6 +57,14 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+def _applications_by(user: User) -> QuerySet[Organization]:
+    # Applications made before applied_by was recorded count through their first admin.
+    return Organization.objects.filter(
+        Q(applied_by=user)
+        | Q(applied_by__isnull=True, memberships__user=user, memberships__role="admin")
+    ).distinct()
+
+
 @transaction.atomic
 def organization_apply(
     *,
@@ -71,8 +79,37 @@ def organization_apply(
     funding_disclosure: str,
     contact_email: str,
 ) -> Organization:
-    """An organization asks to join. The applicant becomes its first admin; the coalition votes."""
-    name = name.strip()
+    """An organization asks to join. The applicant becomes its first admin.
+
+    The application waits for platform staff to screen it (`organization_screen`): only then is
+    the coalition asked to vote and every member organization mailed, so an account cannot use
+    applications to mail the whole coalition.
+    """
+    # One line, no control characters: the name appears in mail and on the ledger.
+    name = " ".join(name.split())
+    # Locking the applicant's row orders two simultaneous applications, so both cannot pass
+    # the caps below.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    mine = _applications_by(user)
+    pending = mine.filter(
+        status__in=[Organization.Status.SCREENING, Organization.Status.APPLIED]
+    ).first()
+    if pending is not None:
+        raise MembershipError(
+            _(
+                "You already have an application in progress (%(name)s). You can apply for "
+                "another organization once it has been decided."
+            )
+            % {"name": pending.name}
+        )
+    if mine.count() >= settings.APPLICATIONS_PER_ACCOUNT:
+        raise MembershipError(
+            _(
+                "An account can apply for at most %(n)d organizations. Write to the platform "
+                "staff if you need to apply again."
+            )
+            % {"n": settings.APPLICATIONS_PER_ACCOUNT}
+        )
     if Organization.objects.filter(name__iexact=name).exists():
         raise MembershipError(_("An organization with this name has already applied."))
     organization = Organization.objects.create(
@@ -86,15 +123,57 @@ def organization_apply(
         legal_status=legal_status,
         funding_disclosure=funding_disclosure,
         contact_email=contact_email,
+        status=Organization.Status.SCREENING,
+        applied_by=user,
     )
     Membership.objects.create(user=user, organization=organization, role=Membership.Role.ADMIN)
-    decision_open(
-        kind=Decision.Kind.ADMIT_MEMBER,
-        title=_("Admit %(name)s to the coalition") % {"name": name},
-        description=mission,
-        organization=organization,
-        proposed_by=organization,
-    )
+    return organization
+
+
+SCREENING_REASON_MAX = 300
+
+
+@transaction.atomic
+def organization_screen(
+    *,
+    organization: Organization,
+    by: User | None,
+    admit: bool,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Organization:
+    """Platform staff screen a new application: put it to the coalition's vote, or turn it away.
+
+    Screening only keeps spam and fraud off the ballot; the member organizations still decide on
+    every real application. ``by`` is the staff member (None only for development commands).
+    Turning an application away needs a reason, which the applicant sees on its page.
+    """
+    if by is not None and not by.is_staff:
+        raise MembershipError(_("Only platform staff screen applications."))
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.status != Organization.Status.SCREENING:
+        raise MembershipError(_("This application has already been screened."))
+    reason = " ".join(reason.split())
+    if not admit and not reason:
+        raise MembershipError(_("Give the applicant a reason for turning the application away."))
+    if len(reason) > SCREENING_REASON_MAX:
+        raise MembershipError(
+            _("Keep the reason under %(n)d characters.") % {"n": SCREENING_REASON_MAX}
+        )
+    now = now or timezone.now()
+    organization.screened_at, organization.screened_by = now, by
+    organization.screening_reason = "" if admit else reason
+    organization.status = Organization.Status.APPLIED if admit else Organization.Status.REJECTED
+    organization.save(update_fields=["screened_at", "screened_by", "screening_reason", "status"])
+    if admit:
+        decision_open(
+            kind=Decision.Kind.ADMIT_MEMBER,
+            title=_("Admit %(name)s to the coalition") % {"name": organization.name},
+            description=organization.mission,
+            organization=organization,
+            proposed_by=organization,
+            now=now,
+        )
     return organization
 
 
@@ -510,7 +589,7 @@ def organization_withdraw_application(*, organization: Organization, reason: str
     Staff never vote; this only removes an application that is not a real organization.
     """
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
-    if organization.status != Organization.Status.APPLIED:
+    if organization.status not in {Organization.Status.SCREENING, Organization.Status.APPLIED}:
         raise MembershipError(_("Only pending applications can be withdrawn."))
     now = timezone.now()
     Decision.objects.filter(

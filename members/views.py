@@ -42,7 +42,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = selectors.organization_public(slug=slug)
+    organization = selectors.organization_for_viewer(slug=slug, user=request.user)
     if organization is None:
         raise Http404
     return render(
@@ -71,8 +71,8 @@ def organization_apply(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _(
-                        "Application received. The member organizations now decide on it; "
-                        "you are its first admin."
+                        "Application received. Platform staff check it first; then the member "
+                        "organizations decide on it. You are its first admin."
                     ),
                 )
                 return redirect(organization)

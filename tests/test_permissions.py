@@ -346,6 +346,26 @@ def at_delivery(w: World, a: Actor) -> dict[str, Any]:
     return {"org": a.org.slug, "slug": w.campaign.slug, "pk": w.delivery.pk}
 
 
+def screening_org(w: World, a: Actor) -> dict[str, Any]:
+    """An application nobody has screened yet: no role here is its member, so no one sees it."""
+    organization, _created = Organization.objects.get_or_create(
+        slug="unscreened-applicant",
+        defaults={
+            "name": "Unscreened Applicant",
+            "country_of_registration": "DE",
+            "countries_of_operation": ["DE"],
+            "website": "https://unscreened.example.org/",
+            "mission": "Not looked at by anyone yet.",
+            "languages": ["en"],
+            "legal_status": Organization.LegalStatus.NGO,
+            "funding_disclosure": "Unknown.",
+            "contact_email": "unscreened@example.org",
+            "status": Organization.Status.SCREENING,
+        },
+    )
+    return {"slug": organization.slug}
+
+
 def staff_dashboard(w: World, a: Actor) -> dict[str, Any]:
     return {"org": "staff", "slug": w.campaign.slug}
 
@@ -412,6 +432,7 @@ TABLE: list[Row] = [
         ),
     Row("members:directory", fixed(), get="200", post="200"),
     Row("members:organization", lambda w, a: {"slug": w.a.slug}, get="200", post="200"),
+    Row("members:organization", screening_org, variant="screening", get="404", post="404"),
     Row("members:decisions", fixed(), get="200", post="200"),
     Row("members:decision", lambda w, a: {"pk": w.decision.pk}, data=vote_as_own_org,
         admin_acts="POST",

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from members.models import Decision, Membership, Organization, User
+from members.services import organization_screen
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -105,6 +106,15 @@ def test_newcomer_signs_up_confirms_email_and_applies_to_join(
     expect(page).to_have_url(re.compile(rf"/members/{organization.slug}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Riga Help Desk")
     expect(page.get_by_role("status")).to_contain_text("Application received.")
+    # Nobody is mailed and nothing is public until platform staff have screened it.
+    expect(page.locator(".badge")).to_have_text("Awaiting screening")
+    expect(page.locator(".notice")).to_contain_text("Your application is awaiting screening.")
+    assert organization.status == Organization.Status.SCREENING
+    assert not Decision.objects.exists()
+    organization_screen(organization=organization, by=UserFactory(is_staff=True), admit=True)
+    organization.refresh_from_db()
+
+    page.reload()
     expect(page.locator(".badge")).to_have_text("Applied")
     decision = Decision.objects.get(organization=organization)
     vote_link = page.get_by_role("link", name="admission vote in progress")

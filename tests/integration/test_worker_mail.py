@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.models import Decision, Organization
-from members.services import organization_apply
+from members.services import organization_apply, organization_screen
 from members.tasks import decisions_close_due
 from outbox.models import Email
 from outbox.services import email_enqueue
@@ -63,6 +63,7 @@ def test_worker_closes_due_decision_and_emails_the_organizations(celery_worker, 
         funding_disclosure="None.",
         contact_email="applicant@example.org",
     )
+    organization_screen(organization=applicant, by=UserFactory(is_staff=True), admit=True)
     inbox.wait_for(lambda msgs: len(msgs) >= 2)  # "decision opened" to both members
     Decision.objects.filter(organization=applicant).update(
         deadline=timezone.now() - timedelta(seconds=1)

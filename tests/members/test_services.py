@@ -22,7 +22,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def _apply(user, name="Riga Help Desk"):
+def _application(user, name="Riga Help Desk"):
+    """An application as the applicant sends it: awaiting screening."""
     return services.organization_apply(
         user=user,
         name=name,
@@ -34,6 +35,13 @@ def _apply(user, name="Riga Help Desk"):
         legal_status=Organization.LegalStatus.NGO,
         funding_disclosure="Donations.",
         contact_email="riga@example.org",
+    )
+
+
+def _apply(user, name="Riga Help Desk"):
+    """An application that staff have screened in: the coalition's vote is open."""
+    return services.organization_screen(
+        organization=_application(user, name), by=UserFactory(is_staff=True), admit=True
     )
 
 
@@ -51,25 +59,103 @@ def _vote(decision, organization, choice, reason=""):
     )
 
 
-def test_application_makes_applicant_admin_and_opens_admission_vote(
+def test_application_waits_for_screening_and_mails_nobody(
     members, django_capture_on_commit_callbacks
 ):
     applicant = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        organization = _apply(applicant)
-    assert organization.status == Organization.Status.APPLIED
+        organization = _application(applicant, name="Win a prize at evil.example NOW")
+    assert organization.status == Organization.Status.SCREENING
+    assert organization.applied_by == applicant
     assert Membership.objects.get(organization=organization).user == applicant
     assert Membership.objects.get(organization=organization).role == Membership.Role.ADMIN
+    assert not Decision.objects.exists()
+    assert not Email.objects.exists()
+    assert mail.outbox == []
+
+
+def test_screened_application_opens_the_vote_and_mails_members_our_subject(
+    members, django_capture_on_commit_callbacks
+):
+    staff = UserFactory(is_staff=True)
+    organization = _application(UserFactory(), name="Win a prize at evil.example NOW")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.organization_screen(organization=organization, by=staff, admit=True)
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.APPLIED
+    assert (organization.screened_by, organization.screening_reason) == (staff, "")
     decision = Decision.objects.get(organization=organization)
     assert decision.kind == Decision.Kind.ADMIT_MEMBER
     assert decision.status == Decision.Status.OPEN
+    assert decision.opened_at == organization.screened_at
     assert decision.deadline - decision.opened_at == timedelta(days=7)
-    # every member organization is told that a vote is open
+    # every member organization is told that a vote is open, under a subject of ours
     notified = set(
         Email.objects.filter(kind="members.decision_opened").values_list("to", flat=True)
     )
     assert notified == {m.contact_email for m in members}
     assert len(mail.outbox) == 4
+    for message in mail.outbox:  # the members work in Russian first
+        assert message.subject == "Решение коалиции открыто для голосования: Приём в коалицию"
+        assert "Win a prize at evil.example NOW" in message.body
+
+
+def test_name_in_the_members_mail_is_escaped_and_cut_short(members):
+    organization = _application(UserFactory(), name="A & B <b>" + "x" * 110)
+    services.organization_screen(organization=organization, by=None, admit=True)
+    body = Email.objects.filter(kind="members.decision_opened").first().body_text
+    assert "A &amp; B &lt;b&gt;" in body
+    assert "<b>" not in body
+    assert "x" * 110 + " to the coalition" not in body  # the title is cut at 140 characters
+    assert "x…" in body
+
+
+def test_screening_rejection_needs_a_reason_and_opens_no_vote(members):
+    organization = _application(UserFactory())
+    staff = UserFactory(is_staff=True)
+    with pytest.raises(services.MembershipError, match="reason"):
+        services.organization_screen(organization=organization, by=staff, admit=False, reason=" ")
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.SCREENING
+    services.organization_screen(
+        organization=organization, by=staff, admit=False, reason="Not an organization."
+    )
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.REJECTED
+    assert organization.screening_reason == "Not an organization."
+    assert not Decision.objects.exists()
+    assert not Email.objects.exists()
+
+
+def test_only_staff_screen_and_only_once(members):
+    organization = _application(UserFactory())
+    with pytest.raises(services.MembershipError, match="staff"):
+        services.organization_screen(organization=organization, by=UserFactory(), admit=True)
+    staff = UserFactory(is_staff=True)
+    services.organization_screen(organization=organization, by=staff, admit=True)
+    with pytest.raises(services.MembershipError, match="already been screened"):
+        services.organization_screen(organization=organization, by=staff, admit=True)
+    assert Decision.objects.count() == 1
+
+
+def test_one_pending_application_per_account(members):
+    applicant = UserFactory()
+    _application(applicant, name="First Org")
+    with pytest.raises(services.MembershipError, match="already have an application"):
+        _application(applicant, name="Second Org")
+    assert not Organization.objects.filter(name="Second Org").exists()
+
+
+def test_applications_per_account_are_capped_for_life(members, settings):
+    settings.APPLICATIONS_PER_ACCOUNT = 2
+    applicant, staff = UserFactory(), UserFactory(is_staff=True)
+    for name in ["First Org", "Second Org"]:
+        services.organization_screen(
+            organization=_application(applicant, name=name), by=staff, admit=False, reason="Spam."
+        )
+    with pytest.raises(services.MembershipError, match="at most 2"):
+        _application(applicant, name="Third Org")
+    assert not Organization.objects.filter(name="Third Org").exists()
 
 
 def test_second_application_with_same_name_is_rejected(members):

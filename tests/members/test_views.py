@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
 from members.models import Decision, Membership, Organization, User, Vote
-from members.services import organization_apply
+from members.services import organization_apply, organization_screen
 from tests.factories import (
     PASSWORD,
     MemberOrganizationFactory,
@@ -38,7 +45,21 @@ def _open_admission(applicant: User | None = None) -> Decision:
     organization = organization_apply(
         user=applicant or UserFactory(), **{**APPLICATION, "name": "Applicant Org"}
     )
+    organization_screen(organization=organization, by=UserFactory(is_staff=True), admit=True)
     return Decision.objects.get(organization=organization)
+
+
+def _staff_client(client: Client) -> User:
+    """Sign a staff member in as a person does: allauth's form, then the authenticator's code."""
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    secret = generate_totp_secret()
+    TOTP.activate(staff, secret)
+    response = client.post(reverse("account_login"), {"login": staff.email, "password": PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302, response.content
+    return staff
 
 
 # --- public pages ---------------------------------------------------------------------------
@@ -157,15 +178,86 @@ def test_application_requires_sign_in(client):
     assert reverse("account_login") in response["Location"]
 
 
-def test_application_creates_organization_admin_and_decision(client, members):
+def test_application_waits_for_screening_and_mails_no_member(
+    client, members, django_capture_on_commit_callbacks
+):
     applicant = UserFactory()
     client.force_login(applicant)
-    response = client.post(reverse("members:apply"), APPLICATION)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("members:apply"), APPLICATION)
     organization = Organization.objects.get(name="Vilnius Emigre Center")
     assert response.status_code == 302
     assert response["Location"] == organization.get_absolute_url()
     assert organization.memberships.get().user == applicant
+    assert organization.status == Organization.Status.SCREENING
+    assert not Decision.objects.exists()
+    assert mail.outbox == []
+    # The applicant sees where the application stands; the public does not see it yet.
+    page = client.get(organization.get_absolute_url())
+    assert "awaiting screening" in page.content.decode()
+    client.logout()
+    assert client.get(organization.get_absolute_url()).status_code == 404
+
+
+def test_second_application_while_one_is_pending_is_refused_clearly(client):
+    applicant = UserFactory()
+    client.force_login(applicant)
+    client.post(reverse("members:apply"), APPLICATION)
+    response = client.post(reverse("members:apply"), {**APPLICATION, "name": "Second Org"})
+    assert response.status_code == 200
+    assert "You already have an application in progress (Vilnius Emigre Center)" in (
+        response.content.decode()
+    )
+    assert not Organization.objects.filter(name="Second Org").exists()
+
+
+def _screen_url(organization: Organization) -> str:
+    return reverse("admin:members_organization_screen", args=[organization.pk])
+
+
+def test_staff_screen_in_an_application_and_members_are_mailed(
+    client, members, django_capture_on_commit_callbacks
+):
+    organization = organization_apply(user=UserFactory(), **APPLICATION)
+    staff = _staff_client(client)
+    page = client.get(_screen_url(organization))
+    assert page.status_code == 200
+    assert "Help with residence permits." in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_screen_url(organization), {"verdict": "admit", "reason": ""})
+    assert response.status_code == 302
+    organization.refresh_from_db()
+    assert (organization.status, organization.screened_by) == ("applied", staff)
     assert Decision.objects.filter(organization=organization, status="open").exists()
+    assert {m.to[0] for m in mail.outbox} == {m.contact_email for m in members}
+    assert {m.subject for m in mail.outbox} == {  # the members work in Russian first
+        "Решение коалиции открыто для голосования: Приём в коалицию"
+    }
+
+
+def test_staff_must_give_a_reason_to_turn_an_application_away(client, members):
+    organization = organization_apply(user=UserFactory(), **APPLICATION)
+    _staff_client(client)
+    response = client.post(_screen_url(organization), {"verdict": "reject", "reason": "  "})
+    assert response.status_code == 400
+    assert "Give the applicant a reason" in response.content.decode()
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.SCREENING
+    assert organization.screened_at is None
+
+    response = client.post(
+        _screen_url(organization), {"verdict": "reject", "reason": "No such organization."}
+    )
+    assert response.status_code == 302
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.REJECTED
+    assert not Decision.objects.exists()
+    # The applicant reads the reason on the organization's page; nobody else sees the page.
+    client.force_login(organization.memberships.get().user)
+    page = client.get(organization.get_absolute_url()).content.decode()
+    assert "Rejected in screening: No such organization." in page
+    client.logout()
+    assert client.get(organization.get_absolute_url()).status_code == 404
 
 
 @pytest.mark.parametrize(
