@@ -11,7 +11,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import pow
-from campaigns.models import Campaign, IssueArea, OutcomeEvent, Petition, Signature
+from campaigns.models import Campaign, IssueArea, JointActAnswer, OutcomeEvent, Petition, Signature
 from campaigns.services import latest_today
 from campaigns.signing import email_domain
 from coalition.countries import CountryField
@@ -111,6 +111,28 @@ class CloseCampaignForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class JointActAnswerForm(forms.Form):
+    answer = forms.ChoiceField(
+        label=_("Your organization's answer"),
+        choices=JointActAnswer.Answer.choices,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason for an objection (public)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("answer") == JointActAnswer.Answer.OBJECT and not (
+            data.get("reason") or ""
+        ).strip():
+            self.add_error("reason", _("Give the reason for the objection."))
+        return data
 
 
 class InviteCosponsorForm(forms.Form):

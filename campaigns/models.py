@@ -424,3 +424,101 @@ class SupporterExport(models.Model):
 
     class Meta:
         ordering = ["-exported_at"]
+
+
+class JointAct(models.Model):
+    """One co-sponsor proposes; the act takes effect only with the other co-sponsors' consent.
+
+    UNANIMOUS: every accepted co-sponsor's admin approves (letter campaigns going live).
+    NO_OBJECTION: effective when every other co-sponsor approved, or when the objection period
+    passed and none objected (closing a campaign; later, campaign updates). Any objection stops
+    it. The co-sponsors counted are those accepted when the act is settled, not when proposed.
+    What an adopted act does is registered per kind (campaigns/joint.py), so campaigns never
+    imports the apps whose acts it settles.
+    """
+
+    class Rule(models.TextChoices):
+        UNANIMOUS = "unanimous", _("Every co-sponsor must approve")
+        NO_OBJECTION = "no_objection", _("Takes effect unless a co-sponsor objects")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the co-sponsors")
+        ADOPTED = "adopted", _("Agreed")
+        STOPPED = "stopped", _("Stopped")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the proposer")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="joint_acts")
+    kind = models.CharField(max_length=40)
+    # The object the act is about (e.g. a letter campaign), 0 when it is the campaign itself.
+    subject_id = models.PositiveBigIntegerField(default=0)
+    rule = models.CharField(max_length=12, choices=Rule.choices)
+    payload = models.JSONField(default=dict, blank=True)
+    description_en = models.CharField(max_length=1000)
+    description_ru = models.CharField(max_length=1000)
+    proposed_by = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    proposed_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    # NO_OBJECTION only: when silence counts as consent.
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)  # why it stopped, if it did
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "kind", "subject_id"],
+                condition=models.Q(status="pending"),
+                name="one_pending_act_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(rule="no_objection") | models.Q(due_at__isnull=False),
+                name="no_objection_act_has_due_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="joint_act_due")]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class JointActAnswer(models.Model):
+    """One co-sponsor's answer to a joint act, given by one of its admins; changeable until
+    the act is settled (earlier answers are kept in ``earlier`` for the public history)."""
+
+    class Answer(models.TextChoices):
+        APPROVE = "approve", _("Agrees")
+        OBJECT = "object", _("Objects")
+
+    act = models.ForeignKey(JointAct, on_delete=models.CASCADE, related_name="answers")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    answer = models.CharField(max_length=8, choices=Answer.choices)
+    reason = models.TextField(max_length=1000, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(default=timezone.now)
+    earlier = models.JSONField(default=list, blank=True)  # [{answer, reason, at}]
+
+    class Meta:
+        ordering = [Lower("organization__name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["act", "organization"], name="one_answer_per_organization"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(answer="object") | ~models.Q(reason=""),
+                name="objection_has_reason",
+            ),
+        ]

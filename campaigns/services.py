@@ -21,13 +21,14 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from campaigns import selectors, signing
+from campaigns import joint, selectors, signing
 from campaigns.models import (
     Campaign,
     CampaignEndorsement,
     CampaignRevision,
     CoSponsorship,
     IssueArea,
+    JointAct,
     OutcomeEvent,
     Petition,
     PetitionCountryCount,
@@ -278,16 +279,85 @@ def campaign_go_live(*, campaign: Campaign, organization: Organization, user: Us
     return campaign
 
 
-@transaction.atomic
-def campaign_close(
-    *, campaign: Campaign, organization: Organization, user: User, result: str, result_summary: str
-) -> Campaign:
-    _require_role(user, organization, EDITOR_ROLES)
-    _require_cosponsor(campaign, organization)
+CLOSE_ACT = "campaigns.close"
+
+
+def _check_result(result: str, result_summary: str) -> None:
     if result not in Campaign.Result.values:
         raise CampaignError(_("Choose the campaign's result."))
     if not result_summary.strip():
         raise CampaignError(_("Write a short public summary of the result."))
+
+
+@transaction.atomic
+def campaign_close_propose(
+    *, campaign: Campaign, organization: Organization, user: User, result: str, result_summary: str
+) -> JointAct:
+    """A co-sponsor proposes closing the campaign with a result: a joint act under the
+    no-objection rule. The campaign closes only when the others agree, or when the objection
+    period passes and none objected (campaigns/joint.py)."""
+    _require_role(user, organization, EDITOR_ROLES)
+    _require_cosponsor(campaign, organization)
+    _check_result(result, result_summary)
+    if campaign.status == Campaign.Status.CLOSED:
+        raise CampaignError(_("This campaign is already closed."))
+    summary = result_summary.strip()
+    try:
+        return joint.joint_act_propose(
+            campaign=campaign,
+            organization=organization,
+            user=user,
+            kind=CLOSE_ACT,
+            rule=JointAct.Rule.NO_OBJECTION,
+            payload={"result": result, "result_summary": summary},
+            **joint.in_both_languages(
+                lambda: _("Close the campaign for good with the result “%(result)s”: %(summary)s")
+                % {"result": Campaign.Result(result).label, "summary": summary}
+            ),
+        )
+    except joint.JointActError as exc:
+        raise CampaignError(str(exc)) from exc
+
+
+def _close_effect(act: JointAct) -> None:
+    try:
+        _campaign_close_apply(
+            campaign=act.campaign,
+            organization=act.proposed_by,
+            user=act.proposed_by_user,
+            result=act.payload["result"],
+            result_summary=act.payload["result_summary"],
+        )
+    except CampaignError as exc:
+        raise joint.JointActError(str(exc)) from exc
+
+
+@transaction.atomic
+def campaign_close(
+    *, campaign: Campaign, organization: Organization, user: User, result: str, result_summary: str
+) -> Campaign:
+    """Close at once, without asking the other co-sponsors. No view or API calls this: people
+    close through ``campaign_close_propose``; tests use it to arrange a closed campaign."""
+    _require_role(user, organization, EDITOR_ROLES)
+    _require_cosponsor(campaign, organization)
+    return _campaign_close_apply(
+        campaign=campaign,
+        organization=organization,
+        user=user,
+        result=result,
+        result_summary=result_summary,
+    )
+
+
+def _campaign_close_apply(
+    *,
+    campaign: Campaign,
+    organization: Organization,
+    user: User | None,
+    result: str,
+    result_summary: str,
+) -> Campaign:
+    _check_result(result, result_summary)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == Campaign.Status.CLOSED:
         raise CampaignError(_("This campaign is already closed."))
@@ -345,6 +415,7 @@ def _endorsement_effect(decision: Decision) -> None:
 
 def register_decision_effects() -> None:
     decision_effect_register(kind=Decision.Kind.ENDORSE_CAMPAIGN, effect=_endorsement_effect)
+    joint.joint_act_kind_register(kind=CLOSE_ACT, effect=_close_effect)
 
 
 # --- petitions --------------------------------------------------------------------------------

@@ -31,6 +31,16 @@ urlpatterns = [
         "organizations/<slug:org>/campaigns/<slug:slug>/close/", views.campaign_close, name="close"
     ),
     path(
+        "organizations/<slug:org>/campaigns/<slug:slug>/acts/<int:pk>/answer/",
+        views.act_answer,
+        name="act_answer",
+    ),
+    path(
+        "organizations/<slug:org>/campaigns/<slug:slug>/acts/<int:pk>/withdraw/",
+        views.act_withdraw,
+        name="act_withdraw",
+    ),
+    path(
         "organizations/<slug:org>/campaigns/<slug:slug>/outcomes/new/",
         views.outcome_create,
         name="outcome_create",

@@ -21,16 +21,17 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from campaigns import pow, selectors, services
+from campaigns import joint, pow, selectors, services
 from campaigns.forms import (
     CampaignForm,
     CloseCampaignForm,
     InviteCosponsorForm,
+    JointActAnswerForm,
     OutcomeForm,
     PetitionForm,
     SignatureForm,
 )
-from campaigns.models import Campaign, CoSponsorship, Petition
+from campaigns.models import Campaign, CoSponsorship, JointAct, JointActAnswer, Petition
 from campaigns.signing import email_domain
 from coalition.forms_flow import form_flow
 from coalition.ratelimit import limit
@@ -99,7 +100,11 @@ def campaign_history(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "campaigns/campaign_history.html",
-        {"campaign": campaign, "revisions": selectors.campaign_revisions(campaign=campaign)},
+        {
+            "campaign": campaign,
+            "revisions": selectors.campaign_revisions(campaign=campaign),
+            "acts": joint.joint_acts_of(campaign=campaign),
+        },
     )
 
 
@@ -265,6 +270,9 @@ def campaign_manage(request: HttpRequest, org: str, slug: str) -> HttpResponse:
             "petitions": campaign.petitions.all(),
             "exports": selectors.campaign_exports(campaign=campaign)[:50],
             "revisions": selectors.campaign_revisions(campaign=campaign)[:10],
+            "pending_acts": joint.joint_acts_pending(campaign=campaign),
+            "answer_form": JointActAnswerForm(),
+            "objection_hours": int(settings.JOINT_ACT_OBJECTION_PERIOD.total_seconds() // 3600),
             "min_cosponsors": settings.CAMPAIGN_MIN_COSPONSORS,
             "site_url": settings.SITE_URL,
         },
@@ -364,15 +372,63 @@ def campaign_close(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     return form_flow(
         request,
         CloseCampaignForm(request.POST or None),
-        save=lambda data: services.campaign_close(
+        save=lambda data: services.campaign_close_propose(
             campaign=campaign, organization=organization, user=access.request_user(request), **data
         ),
         errors=(services.CampaignError,),
-        success=_("The campaign is closed and its result published."),
-        done=lambda _c: redirect(campaign),
+        success=_(
+            "Your proposal to close the campaign is sent to the other co-sponsors. It takes "
+            "effect when they agree, or when the time to object passes with no objection."
+        ),
+        done=lambda _act: redirect("campaigns:manage", org=organization.slug, slug=campaign.slug),
         template="campaigns/campaign_close.html",
-        context={"organization": organization, "campaign": campaign},
+        context={
+            "organization": organization,
+            "campaign": campaign,
+            "objection_hours": int(settings.JOINT_ACT_OBJECTION_PERIOD.total_seconds() // 3600),
+        },
     )
+
+
+@login_required
+@require_POST
+def act_answer(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
+    """An admin of a co-sponsor (with two-factor sign-in) approves or objects for it."""
+    organization, campaign = _campaign_for(request, org, slug, roles=access.ADMIN)
+    act = get_object_or_404(JointAct, pk=pk, campaign=campaign)
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
+    form = JointActAnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+    else:
+        try:
+            joint.joint_act_answer(
+                act=act,
+                organization=organization,
+                user=access.request_user(request),
+                approve=form.cleaned_data["answer"] == JointActAnswer.Answer.APPROVE,
+                reason=form.cleaned_data["reason"],
+            )
+        except joint.JointActError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Answer recorded on behalf of %(name)s.") % {"name": organization})
+    return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
+
+
+@login_required
+@require_POST
+def act_withdraw(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
+    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    act = get_object_or_404(JointAct, pk=pk, campaign=campaign)
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
+    try:
+        joint.joint_act_withdraw(act=act, organization=organization, user=access.request_user(request))
+    except joint.JointActError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The proposal is withdrawn."))
+    return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
 
 
 @login_required

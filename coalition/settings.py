@@ -263,6 +263,7 @@ CELERY_BEAT_SCHEDULE = {
     "decisions-close-due": {"task": "members.tasks.decisions_close_due", "schedule": 60.0},
     "signature-counts": {"task": "campaigns.tasks.signature_counts_fold", "schedule": 2.0},
     "outreach-deliveries": {"task": "outreach.tasks.deliveries_due", "schedule": 60.0},
+    "joint-acts-settle": {"task": "campaigns.tasks.joint_acts_settle", "schedule": 60.0},
     "outreach-surveys": {"task": "outreach.tasks.reply_surveys_due", "schedule": 3600.0},
     "privacy-retention": {"task": "privacy.tasks.retention_purge", "schedule": 86400.0},
     "signature-reminders": {
@@ -384,6 +385,9 @@ REQUIRE_ADMIN_MFA = env_bool("COALITION_REQUIRE_ADMIN_MFA", True)
 APPLICATIONS_PER_ACCOUNT = env_int("COALITION_APPLICATIONS_PER_ACCOUNT", 3)
 # Campaigns: how many co-sponsoring organizations a campaign needs to go (and stay) live.
 CAMPAIGN_MIN_COSPONSORS = env_int("COALITION_CAMPAIGN_MIN_COSPONSORS", 2)
+# Joint acts of co-sponsors (campaigns/joint.py): how long co-sponsors have to object to an
+# act under the no-objection rule (closing a campaign) before silence counts as consent.
+JOINT_ACT_OBJECTION_PERIOD = timedelta(hours=env_int("COALITION_JOINT_ACT_OBJECTION_HOURS", 72))
 # Signatures: double opt-in. Unconfirmed ones get reminders, then expire and are deleted.
 SIGNATURE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_SIGNATURE_CONFIRM_DAYS", 7))
 SIGNATURE_REMINDERS = env_int("COALITION_SIGNATURE_REMINDERS", 2)
