@@ -18,7 +18,7 @@ from api import openapi as openapi_document
 from api import payload, problems, representations
 from campaigns import selectors, services
 from campaigns.forms import SignatureForm
-from campaigns.signing import email_domain
+from campaigns.limits import sign_limits
 from coalition.ratelimit import limit
 
 # Petition data may lag by seconds anyway (counts are folded in batches); a short public cache
@@ -120,10 +120,8 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
         raise problems.invalid({**_form_errors(form), **errors, **source_errors})
     if form.is_bot:
         return _accepted()  # look like success; write nothing
-    if not form.pow_verified:
-        # No solved proof of work: the much stricter limit the sign page applies to such posts.
-        limit(request, scope="sign_ip_unverified")
-    limit(request, scope="sign_domain", key="domain:" + email_domain(form.cleaned_data["email"]))
+    # The same budgets as the sign page: without a solved proof of work, much stricter ones.
+    sign_limits(request, email=form.cleaned_data["email"], pow_verified=form.pow_verified)
     try:
         services.signature_create(petition=petition, **form.signature_data(source_slug=source_slug))
     except services.CampaignError as exc:

@@ -31,8 +31,8 @@ from campaigns.forms import (
     PetitionForm,
     SignatureForm,
 )
+from campaigns.limits import sign_limits
 from campaigns.models import Campaign, CoSponsorship, JointAct, JointActAnswer, Petition
-from campaigns.signing import email_domain
 from coalition.forms_flow import form_flow
 from coalition.ratelimit import limit
 from members import access
@@ -121,10 +121,9 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
                 done = reverse("campaigns:sign_sent", args=[petition.slug])
                 if form.is_bot:
                     return redirect(done)  # look like success; write nothing
-                if not form.pow_verified:
-                    limit(request, scope="sign_ip_unverified")
-                domain = email_domain(form.cleaned_data["email"])
-                limit(request, scope="sign_domain", key="domain:" + domain)
+                sign_limits(
+                    request, email=form.cleaned_data["email"], pow_verified=form.pow_verified
+                )
                 try:
                     services.signature_create(
                         petition=petition, **form.signature_data(source_slug=source_slug)

@@ -1,15 +1,17 @@
 """Rate limits for our own forms and endpoints, on top of django-ratelimit.
 
-Limits are keyed by a *keyed hash* of the client's IP address (or of another value such as the
-account), so neither the cache nor the logs ever hold a plain address. Over-limit requests get a
-429 with Retry-After, are logged, and change nothing. allauth's own limits (login, sign-up,
-password reset) use the same keyed hash through members.adapters.AccountAdapter.get_client_ip.
+Limits are keyed by a *keyed hash* of the client's IP address (for IPv6, of its /64) or of
+another value such as the account, so neither the cache nor the logs ever hold a plain address.
+Over-limit requests get a 429 with Retry-After, are logged, and change nothing. allauth's own
+limits (login, sign-up, password reset) use the same keyed hash through
+members.adapters.AccountAdapter.get_client_ip.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -45,8 +47,26 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+def client_network(request: HttpRequest) -> str:
+    """What one client's limits are counted on: an IPv4 address, or an IPv6 address's /64.
+
+    An IPv6 subscriber is routinely given a whole /64 (RFC 6177), so counting single IPv6
+    addresses would hand one machine 2**64 budgets.
+    """
+    raw = client_ip(request)
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw  # not an address (a test client, a misconfigured proxy): count it as it is
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(address)
+
+
 def client_fingerprint(request: HttpRequest) -> str:
-    return keyed_hash("ip:" + client_ip(request))
+    return keyed_hash("ip:" + client_network(request))
 
 
 def limit(request: HttpRequest, *, scope: str, key: str | None = None) -> None:

@@ -414,7 +414,10 @@ RATE_LIMITS = {
     "sign_ip": os.environ.get("COALITION_RL_SIGN_IP", "20/h"),
     # Signatures sent without a solved proof of work (JavaScript off, or the widget failed).
     "sign_ip_unverified": os.environ.get("COALITION_RL_SIGN_IP_UNVERIFIED", "3/h"),
+    # Per email domain, counting only posts with a solved proof of work (campaigns/limits.py).
     "sign_domain": os.environ.get("COALITION_RL_SIGN_DOMAIN", "600/h"),
+    # Per email domain for posts without one: a flood of them cannot hold back the posts above.
+    "sign_domain_unverified": os.environ.get("COALITION_RL_SIGN_DOMAIN_UNVERIFIED", "200/h"),
     "campaign_edit": os.environ.get("COALITION_RL_CAMPAIGN_EDIT", "60/h"),
     # Every other form of the organizations' workspace, per person.
     "org_write": os.environ.get("COALITION_RL_ORG_WRITE", "120/h"),
