@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from disposable_email_domains import blocklist as disposable_domains
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from campaigns import pow
 from campaigns.models import Campaign, IssueArea, JointActAnswer, OutcomeEvent, Petition, Signature
 from campaigns.services import latest_today
-from campaigns.signing import email_domain
 from coalition.countries import CountryField
+from coalition.mailbox import email_validate
 from members.models import Organization
 
 # Names are plain text: letters of any script, spaces and the punctuation names really use.
@@ -193,10 +192,9 @@ class SignatureForm(forms.Form):
 
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip()
-        if email_domain(email) in disposable_domains:
-            raise forms.ValidationError(
-                _("Please use a permanent email address: disposable addresses are not accepted.")
-            )
+        # Quoted local parts, address literals and throwaway domains (subdomains included):
+        # one validator for the page, the widget and the API, which all validate with this form.
+        email_validate(email)
         return email
 
     def clean_altcha(self) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -46,6 +46,7 @@ from members.services import (
     decision_open,
     organization_language,
 )
+from outbox.selectors import emails_to_mailbox_count
 from outbox.services import email_enqueue_template
 
 logger = logging.getLogger(__name__)
@@ -498,6 +499,13 @@ def signature_create(
         source = None  # attribution only ever goes to a co-sponsor
     digest = signing.email_digest(email)
     language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    _mailbox_lock(digest)
+    if not _mailbox_may_be_mailed(digest):
+        # Over the per-mailbox cap: answer like success (the caller does not know which case
+        # this is), write no signature and send nothing, so that nobody can mail-bomb an inbox
+        # by signing many petitions with its address.
+        logger.warning("signer mail cap reached; attempt dropped")
+        return None
     try:
         with transaction.atomic():
             signature = Signature.objects.create(
@@ -521,6 +529,32 @@ def signature_create(
     _count(signature, SignatureCountDelta.Kind.STARTED, +1, at=signature.created_at)
     _mail_signer(signature, "confirm")
     return signature
+
+
+# Mail that anyone can cause to be sent to any address, by typing it into a sign form.
+SIGNER_MAIL_KINDS = ("campaigns.confirm", "campaigns.already_signed", "campaigns.reminder")
+_MAILBOX_LOCK = 0x5167  # first key of our advisory locks on one mailbox's signer mail
+
+
+def _mailbox_lock(digest: str) -> None:
+    """Serialize sign requests for one mailbox until the transaction ends, so that concurrent
+    requests cannot each find the mailbox under its cap and all send (PostgreSQL only; SQLite,
+    for development, runs one writer at a time anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [_MAILBOX_LOCK, int(digest[:8], 16) - 2**31],
+            )
+
+
+def _mailbox_may_be_mailed(digest: str) -> bool:
+    """Under SIGNATURE_MAILS_PER_MAILBOX signer mails in the last 24 hours, all petitions and
+    all spellings of the address together (outbox rows carry the mailbox's digest)."""
+    sent = emails_to_mailbox_count(
+        digest=digest, kinds=SIGNER_MAIL_KINDS, since=timezone.now() - timedelta(days=1)
+    )
+    return sent < settings.SIGNATURE_MAILS_PER_MAILBOX
 
 
 def _signature_resend(signature: Signature) -> None:
@@ -625,6 +659,9 @@ def signatures_remind_and_expire(*, now: datetime | None = None) -> tuple[int, i
             )
             if signature is None or signature.last_mailed_at >= now - interval:
                 continue
+            _mailbox_lock(signature.email_digest)
+            if not _mailbox_may_be_mailed(signature.email_digest):
+                continue  # the mailbox had its share today; the reminder waits for a later run
             signature.reminders_sent += 1
             signature.last_mailed_at = now
             signature.save(update_fields=["reminders_sent", "last_mailed_at"])

@@ -2,45 +2,16 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 
 from django.core import signing
 
-from coalition.ratelimit import keyed_hash
+# Normalization lives with the outbox's recipient digest, so both key on the same mailbox.
+from coalition.mailbox import email_digest as email_digest
+from coalition.mailbox import email_domain as email_domain
+from coalition.mailbox import email_normalize as email_normalize
 
 _SALT = "campaigns.signature"
-# Providers known to ignore dots in the local part; the same person must not sign twice.
-_DOTLESS_DOMAINS = {"gmail.com", "googlemail.com"}
-
-
-def email_normalize(email: str) -> str:
-    """The address as a mailbox, for deduplication.
-
-    Policy (documented in the README): Unicode NFKC, trimmed, lower-cased; a "+tag" in the local
-    part is dropped for every domain (nobody needs two signatures on one petition); dots are
-    dropped for Gmail, which ignores them; googlemail.com is treated as gmail.com.
-    """
-    email = unicodedata.normalize("NFKC", email).strip().lower()
-    local, _at, domain = email.rpartition("@")
-    local = local.split("+", 1)[0]
-    try:
-        domain = domain.encode("idna").decode("ascii") if domain else domain
-    except UnicodeError:
-        pass  # not a valid IDN: keep it as typed; the form has already rejected it if bad
-    if domain == "googlemail.com":
-        domain = "gmail.com"
-    if domain in _DOTLESS_DOMAINS:
-        local = local.replace(".", "")
-    return f"{local}@{domain}"
-
-
-def email_digest(email: str) -> str:
-    return keyed_hash("email:" + email_normalize(email))
-
-
-def email_domain(email: str) -> str:
-    return email_normalize(email).rpartition("@")[2]
 
 
 def digest_token(digest: str) -> str:

@@ -401,6 +401,9 @@ UNCONFIRMED_SIGNATURE_RETENTION = timedelta(
 )
 SENT_MAIL_RETENTION = timedelta(days=env_int("COALITION_RETENTION_SENT_MAIL_DAYS", 30))
 SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEND_MINUTES", 10))
+# Confirmations, "already signed" notes and reminders one mailbox (every spelling of it) may get
+# in 24 hours across all petitions; past it, sign requests look accepted but send nothing.
+SIGNATURE_MAILS_PER_MAILBOX = env_int("COALITION_SIGNATURE_MAILS_PER_MAILBOX_DAY", 10)
 # Outreach to EU contacts: polite pacing, replies, and where test-mode letters go.
 OUTREACH_FROM_ADDRESS = os.environ.get("COALITION_OUTREACH_FROM", "letters@coalition.example")
 OUTREACH_TEST_ADDRESS = os.environ.get("COALITION_OUTREACH_TEST_ADDRESS", "test@coalition.example")

@@ -24,6 +24,10 @@ class Email(models.Model):
     kind = models.CharField(_("kind"), max_length=80)
     # Messages to signers and letters from them carry personal data: all of it is encrypted.
     to = EncryptedTextField(_("recipient"))
+    # Keyed hash of the recipient's normalized mailbox (coalition/mailbox.py), the same digest
+    # signatures carry: erasure finds the mail sent to every spelling of an address, and the
+    # per-mailbox cap on signer mail counts it, without decrypting a row.
+    recipient_digest = models.CharField(max_length=64, blank=True, default="")
     from_email = EncryptedTextField(_("from"))
     reply_to = EncryptedTextField(_("reply to"), blank=True)
     subject = EncryptedTextField(_("subject"))
@@ -52,6 +56,7 @@ class Email(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "bulk", "next_attempt_at"], name="outbox_email_due"),
+            models.Index(fields=["recipient_digest", "created_at"], name="outbox_email_mailbox"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,7 +6,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from coalition.mailbox import email_digest
 from outbox.models import Email
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def email_enqueue(
     email = Email.objects.create(
         kind=kind,
         to=to,
+        recipient_digest=email_digest(parseaddr(to)[1] or to),
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         reply_to=reply_to,
         subject=" ".join(subject.splitlines()).strip()[:255],

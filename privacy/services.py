@@ -18,6 +18,7 @@ from campaigns.services import signature_delete
 from campaigns.signing import email_digest
 from outbox.models import Email
 from privacy.crypto import mfa_secrets_map, rotate
+from privacy.models import DigestAlias
 
 logger = logging.getLogger(__name__)
 
@@ -29,34 +30,39 @@ ENCRYPTED_COLUMNS = {
 
 
 def signer_erase_by_digest(*, digest: str) -> int:
-    """Erase from a link: the token carries only the keyed hash of the address."""
-    signature = Signature.objects.filter(email_digest=digest).first()
-    if signature is not None:
-        return signer_erase(email=signature.email)
-    return 0
+    """Erase from a link: the token carries only the keyed hash of the address.
+
+    A link mailed before the normalization last changed carries the digest of its day; the
+    migration that re-keyed the rows left a DigestAlias pointing to the digest now.
+    """
+    current = DigestAlias.objects.filter(old_digest=digest).values_list("digest", flat=True)
+    return _erase(current.first() or digest)
+
+
+def signer_erase(*, email: str) -> int:
+    """Erase everything held for the mailbox this address reaches, whatever its spelling."""
+    return _erase(email_digest(email))
 
 
 @transaction.atomic
-def signer_erase(*, email: str) -> int:
-    """Delete every signature made with this address, and the mail we still hold for it.
+def _erase(digest: str) -> int:
+    """Delete every signature made with this mailbox, and the mail we still hold for it.
 
-    Outbox rows to the address are deleted unless they are being sent right now; letters a
-    signer already sent stay (they are the officials' mail now), but lose the link to the signer.
+    The digest is the mailbox's (coalition/mailbox.py), so ``Victim.Person+x@gmail.com`` and
+    ``victimperson@googlemail.com`` are one. Outbox rows to it are deleted unless they are being
+    sent right now; letters a signer already sent stay (they are the officials' mail now, and
+    are addressed to the officials), but lose the link to the signer.
     """
-    digest = email_digest(email)
     signatures = list(Signature.objects.select_for_update().filter(email_digest=digest))
     for signature in signatures:
         signature_delete(signature)
     erased = len(signatures)
-    # Mail to the signer: the address is encrypted, so compare after decrypting.
-    normalized = email.strip().lower()
-    stale = [
-        e.pk
-        for e in Email.objects.exclude(status=Email.Status.SENDING).only("pk", "to").iterator()
-        if e.to.strip().lower() == normalized
-    ]
-    Email.objects.filter(pk__in=stale).delete()
-    logger.info("signer data erased", extra={"signatures": erased, "emails": len(stale)})
+    mail, _by_model = (
+        Email.objects.filter(recipient_digest=digest, letter__isnull=True)
+        .exclude(status=Email.Status.SENDING)
+        .delete()
+    )
+    logger.info("signer data erased", extra={"signatures": erased, "emails": mail})
     return erased
 
 

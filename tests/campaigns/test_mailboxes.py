@@ -1,0 +1,241 @@
+"""Issue 10, item 4: one mailbox signs once, cannot be mail-bombed, and is erased whole."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import Petition, Signature, SignatureCountDelta
+from campaigns.signing import email_digest, email_normalize
+from coalition.mailbox import domain_is_disposable
+from outbox.models import Email
+from tests.campaigns.signing_helpers import BODY, api, fold, open_petitions, page
+
+pytestmark = pytest.mark.django_db
+
+
+def _signer_mail_to(address):
+    return Email.objects.filter(
+        recipient_digest=email_digest(address), kind__in=services.SIGNER_MAIL_KINDS
+    )
+
+
+# --- item 4: one mailbox, one signature ------------------------------------------------------
+
+REFUSED = [
+    ('"victimperson"@gmail.com', "quotation marks"),
+    ('"v\\ictimperson"@gmail.com', "quotation marks"),
+    ("v\\ictimperson@gmail.com", "valid email address"),  # Django's own check refuses it
+    ("x@[142.250.1.1]", "IP address"),
+    ("a@sub.mailinator.com", "disposable"),
+    ("a@deep.sub.mailinator.com", "disposable"),
+    ("a@MAILINATOR.com", "disposable"),
+]
+
+
+@pytest.mark.parametrize(("email", "message"), REFUSED)
+def test_api_refuses_quoted_literal_and_disposable_addresses(
+    client, live, pow_solution, email, message
+):
+    response = api(client, live.petition, {**BODY, "email": email, "altcha": pow_solution()})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    errors = response.json()["errors"]
+    assert set(errors) == {"email"}
+    assert message in errors["email"][0]
+    assert not Signature.objects.exists()
+    assert not Email.objects.filter(kind__in=services.SIGNER_MAIL_KINDS).exists()
+
+
+@pytest.mark.parametrize(("email", "message"), REFUSED)
+def test_sign_page_refuses_them_with_a_field_error(client, live, email, message):
+    response = page(client, live.petition, {**BODY, "email": email})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Signature.objects.exists()
+    assert not Email.objects.filter(kind__in=services.SIGNER_MAIL_KINDS).exists()
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        # Gmail: dots, +tags, googlemail.com
+        [
+            "Victim.Person+x@gmail.com",
+            "victimperson@googlemail.com",
+            "v.i.c.t.i.m.person@gmail.com",
+        ],
+        # Yandex: seven domains, one mailbox; "-" is "."
+        [
+            "ivan.petrov@yandex.ru",
+            "ivan-petrov@ya.ru",
+            "Ivan.Petrov@yandex.com",
+            "ivan-petrov@yandex.by",
+            "ivan.petrov+eu@yandex.kz",
+            "ivan.petrov@yandex.ua",
+            "ivan-petrov@narod.ru",
+        ],
+        # Proton: four domains; dots, hyphens and underscores ignored
+        ["anna.k@proton.me", "annak@protonmail.com", "anna_k@protonmail.ch", "anna-k+x@pm.me"],
+        # iCloud: three domains
+        ["olga@icloud.com", "olga@me.com", "Olga+petition@mac.com"],
+        # Outlook: +tags only
+        ["pavel@outlook.com", "pavel+eu@outlook.com"],
+    ],
+)
+def test_every_alias_of_one_mailbox_signs_once(client, live, pow_solution, spellings):
+    for n, email in enumerate(spellings):
+        body = {**BODY, "email": email, "altcha": pow_solution()}
+        assert api(client, live.petition, body, ip=f"10.0.1.{n}").status_code == 202
+    assert Signature.objects.count() == 1
+    assert len({email_normalize(e) for e in spellings}) == 1
+
+
+def test_separate_mailboxes_stay_separate():
+    # Mail.ru's domains and Microsoft's are separate namespaces (coalition/mailbox.py).
+    assert (
+        len(
+            {
+                email_normalize(f"ivan@{d}")
+                for d in ("mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru")
+            }
+        )
+        == 5
+    )
+    assert (
+        len({email_normalize(f"ivan@{d}") for d in ("outlook.com", "hotmail.com", "live.com")}) == 3
+    )
+    # Dots matter outside Gmail and Proton; Yandex keeps them (as dots)
+    assert email_normalize("ivan.petrov@example.org") != email_normalize("ivanpetrov@example.org")
+    assert email_normalize("ivan.petrov@yandex.ru") != email_normalize("ivanpetrov@yandex.ru")
+
+
+def test_disposable_domains_match_by_suffix_only():
+    assert domain_is_disposable("mailinator.com")
+    assert domain_is_disposable("x.y.mailinator.com")
+    assert not domain_is_disposable("mailinator.com.example.org")
+    assert not domain_is_disposable("gmail.com")
+
+
+def test_confirmation_mail_per_mailbox_is_capped_acrosspetitions(
+    client, live, pow_solution, settings
+):
+    settings.SIGNATURE_MAILS_PER_MAILBOX = 3
+    petitions = open_petitions(live, 5)
+    spellings = ["victimperson@gmail.com", "Victim.Person@gmail.com", "victim.person+1@gmail.com"]
+    for n, petition in enumerate(petitions):
+        body = {**BODY, "email": spellings[n % 3], "altcha": pow_solution()}
+        response = api(client, petition, body, ip=f"10.0.2.{n}")
+        # Over the cap the answer is the same: nobody learns that the mailbox had its share.
+        assert (response.status_code, response.json()) == (202, {"status": "confirmation_sent"})
+    assert _signer_mail_to("victimperson@gmail.com").count() == 3
+    assert Signature.objects.count() == 3  # nothing written for the capped attempts
+    # the page is capped the same way (same service), and so are repeats and reminders
+    assert (
+        page(client, petitions[4], {**BODY, "email": "victimperson@gmail.com"}).status_code == 302
+    )
+    signature = Signature.objects.first()
+    Signature.objects.update(last_mailed_at=timezone.now() - timedelta(days=3))
+    services.signatures_remind_and_expire()
+    assert _signer_mail_to("victimperson@gmail.com").count() == 3
+    signature.refresh_from_db()
+    assert signature.reminders_sent == 0
+    # another mailbox is not held back
+    body = {**BODY, "email": "someone.else@gmail.com", "altcha": pow_solution()}
+    assert api(client, petitions[4], body, ip="10.0.2.99").status_code == 202
+    assert _signer_mail_to("someone.else@gmail.com").count() == 1
+
+
+def test_erasure_deletes_mail_to_every_spelling_of_the_mailbox(client, live):
+    petitions = open_petitions(live, 2)
+    services.signature_create(
+        petition=petitions[0], name="Victim Person", email="Victim.Person+x@gmail.com", country="DE"
+    )
+    services.signature_create(
+        petition=petitions[1],
+        name="Victim Person",
+        email="victimperson@googlemail.com",
+        country="DE",
+    )
+    other = services.signature_create(
+        petition=petitions[1], name="Other Person", email="other@gmail.com", country="DE"
+    )
+    signer_mail = Email.objects.filter(kind__in=services.SIGNER_MAIL_KINDS)
+    assert signer_mail.count() == 3
+    first = signer_mail.order_by("pk").first()
+    erase = re.search(r"http://testserver(/privacy/erase/\S+/)", first.body_text).group(1)
+    assert client.post(erase).status_code == 200
+    assert list(Signature.objects.all()) == [other]
+    # the mail to victimperson@googlemail.com went too, not only the spelling the link came from
+    assert [e.to for e in signer_mail.all()] == ["other@gmail.com"]
+
+
+def test_rekey_migration_merges_old_duplicates_keeps_the_confirmed_and_old_links_work(live):
+    """privacy/migrations/0001_mailbox_digests.py on rows written under the old normalization."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from coalition.ratelimit import keyed_hash
+    from privacy import services as privacy
+    from privacy.models import DigestAlias
+
+    rekey = import_module("privacy.migrations.0001_mailbox_digests").rekey
+
+    def old_digest(email):  # the normalization before issue 10: +tags, Gmail dots only
+        local, _at, domain = email.lower().rpartition("@")
+        return keyed_hash("email:" + local.split("+", 1)[0] + "@" + domain)
+
+    def old_row(email, *, confirmed_at=None):
+        signature = Signature.objects.create(
+            petition=live.petition,
+            name="Ivan",
+            email=email,
+            email_digest=old_digest(email),
+            country="LV",
+            status="confirmed" if confirmed_at else "pending",
+            confirmed_at=confirmed_at,
+        )
+        if confirmed_at:
+            services._count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=confirmed_at)
+        return signature
+
+    now = timezone.now()
+    old_row("ivan.petrov@yandex.ru", confirmed_at=now)
+    earlier = old_row("ivan-petrov@ya.ru", confirmed_at=now - timedelta(hours=2))
+    pending = old_row('"ivan.petrov"@yandex.com')
+    plain = old_row("anna@example.org", confirmed_at=now)
+    Email.objects.create(
+        kind="campaigns.confirm",
+        to="Ivan-Petrov@narod.ru",
+        subject="s",
+        body_text="b",
+        from_email="f@example.org",
+        message_id="<m1@x>",
+    )
+    fold()
+    assert Petition.objects.get().confirmed_count == 3
+
+    rekey(apps, None)
+    fold()
+
+    assert set(Signature.objects.values_list("pk", flat=True)) == {earlier.pk, plain.pk}
+    assert Signature.objects.get(pk=earlier.pk).email_digest == email_digest(
+        "ivan.petrov@yandex.ru"
+    )
+    assert Petition.objects.get().confirmed_count == 2  # the duplicate was uncounted
+    mail = Email.objects.get(message_id="<m1@x>")
+    assert mail.recipient_digest == email_digest("ivan.petrov@yandex.ru")
+    # ya.ru and the quoted spelling changed digest; yandex.ru and example.org did not
+    assert DigestAlias.objects.count() == 2
+    # an erase link mailed to the ya.ru spelling before the change still erases everything
+    assert privacy.signer_erase_by_digest(digest=old_digest(earlier.email)) == 1
+    assert list(Signature.objects.values_list("pk", flat=True)) == [plain.pk]
+    assert not Email.objects.filter(message_id="<m1@x>").exists()
+    assert pending.pk not in Signature.objects.values_list("pk", flat=True)
+    rekey(apps, None)  # safe to run again
+    assert Signature.objects.count() == 1
