@@ -500,6 +500,10 @@ def signature_create(
     digest = signing.email_digest(email)
     language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
     _mailbox_lock(digest)
+    # Every accepted attempt counts as "started", a repeat or a capped one too: if only new
+    # signatures counted, a co-sponsor's member could sign with someone's address and read on
+    # the dashboard (+1 or +0) whether that person had signed (issue 10).
+    _count_attempt(petition, country=country, source=source)
     if not _mailbox_may_be_mailed(digest):
         # Over the per-mailbox cap: answer like success (the caller does not know which case
         # this is), write no signature and send nothing, so that nobody can mail-bomb an inbox
@@ -526,7 +530,6 @@ def signature_create(
     SupporterConsent.objects.bulk_create(
         [SupporterConsent(signature=signature, organization=org) for org in consents]
     )
-    _count(signature, SignatureCountDelta.Kind.STARTED, +1, at=signature.created_at)
     _mail_signer(signature, "confirm")
     return signature
 
@@ -555,6 +558,17 @@ def _mailbox_may_be_mailed(digest: str) -> bool:
         digest=digest, kinds=SIGNER_MAIL_KINDS, since=timezone.now() - timedelta(days=1)
     )
     return sent < settings.SIGNATURE_MAILS_PER_MAILBOX
+
+
+def _count_attempt(petition: Petition, *, country: str, source: Organization | None) -> None:
+    SignatureCountDelta.objects.create(
+        petition_id=petition.pk,
+        kind=SignatureCountDelta.Kind.STARTED,
+        country=str(country),
+        source_org_id=source.pk if source is not None else 0,
+        hour=_hour(timezone.now()),
+        delta=1,
+    )
 
 
 def _signature_resend(signature: Signature) -> None:
@@ -773,8 +787,8 @@ def _milestones(petition: Petition, before: int) -> None:
 def signature_counts_rebuild(*, petition: Petition) -> None:
     """Recount from the signatures themselves (repair tool; scans, so never on a page view).
 
-    Signatures that expired unconfirmed are gone, so the rebuilt "started" figures count only
-    the signatures that still exist.
+    Signatures that expired unconfirmed are gone, and repeated attempts never had a row, so the
+    rebuilt "started" figures count only the signatures that still exist, not every attempt.
     """
     with transaction.atomic():
         Petition.objects.select_for_update().get(pk=petition.pk)
