@@ -146,6 +146,7 @@ MIDDLEWARE = [
     "coalition.middleware.TextCharsetMiddleware",
     "coalition.middleware.RequestIdMiddleware",
     "coalition.middleware.PrivacyHeadersMiddleware",
+    "coalition.middleware.NulCharacterMiddleware",
     "coalition.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
