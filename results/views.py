@@ -40,8 +40,8 @@ def results_page(request: HttpRequest) -> HttpResponse:
 
 def _campaign_for_dashboard(request: HttpRequest, org: str, slug: str) -> Campaign:
     """Co-sponsors (any role) see their campaign's dashboard; staff see every campaign's."""
-    user = access.request_user(request)
-    if user.is_staff and org == "staff":
+    access.request_user(request)
+    if org == "staff" and access.is_staff(request):  # staff without two-factor are sent to it
         return get_object_or_404(Campaign, slug=slug)
     organization, _membership = access.organization_for(request, org, roles=access.EVERYONE)
     campaign = Campaign.objects.filter(
@@ -130,7 +130,7 @@ def campaign_dashboard(request: HttpRequest, org: str, slug: str) -> HttpRespons
 
 @staff_member_required
 def staff_figures(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
+    if not access.is_staff(request):  # staff without two-factor are sent to set it up
         raise PermissionDenied
     figures = selectors.coalition_figures()
     download = request.GET.get("download", "")

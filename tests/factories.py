@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from members.models import Membership, Organization, User
@@ -61,3 +69,31 @@ def make_member(organization: Organization, role: str, *, mfa: bool = True) -> U
 
 def make_admin(organization: Organization, *, mfa: bool = True) -> User:
     return make_member(organization, Membership.Role.ADMIN, mfa=mfa)
+
+
+def totp_code(secret: str) -> str:
+    """The code an authenticator app shows now for ``secret``."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def make_staff(*, mfa: bool = True) -> tuple[User, str]:
+    """A platform staff member (a superuser: every admin page), and their TOTP secret ("" without
+    two-factor)."""
+    user = UserFactory(is_staff=True, is_superuser=True)
+    secret = ""
+    if mfa:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+    return user, secret
+
+
+def sign_in(client: Client, user: User, secret: str = "") -> None:
+    """Sign in as a person does: allauth's form, then the code if two-factor is set up."""
+    client.logout()
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    if secret:
+        assert response["Location"] == reverse("mfa_authenticate")
+        response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+        assert response.status_code == 302, response.content
+    assert client.session["_auth_user_id"] == str(user.pk)

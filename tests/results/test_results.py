@@ -12,7 +12,7 @@ from campaigns.signing import token_make
 from outbox.models import Email
 from outreach import services as outreach_services
 from results import selectors
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_staff, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +193,7 @@ def test_dashboard_for_cosponsors_and_staff_only_with_csv(client, live):
         ).status_code
         == 404
     )
-    client.force_login(UserFactory(is_staff=True))
+    sign_in(client, *make_staff())
     assert (
         client.get(
             reverse("results:campaign_dashboard", kwargs={**kwargs, "org": "staff"})

@@ -1,0 +1,142 @@
+"""The staff admin at /staff/ is signed into only through allauth, and only with two factors.
+
+The attack (issue 10, item 2): Django's own admin login form took a staff password alone (no
+second factor even when the account had one) and answered 40 wrong passwords in a row with 200.
+"""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import PASSWORD, UserFactory, make_staff, sign_in, totp_code
+
+pytestmark = pytest.mark.django_db
+
+STAFF_PAGES = ["/staff/", "/staff/outbox/email/", "/staff/members/user/"]
+
+
+def test_the_admin_login_form_never_signs_in_even_with_the_right_password(client: Client):
+    staff, _secret = make_staff()
+    response = client.post(
+        reverse("admin:login") + "?next=/staff/",
+        {"username": staff.email, "password": PASSWORD, "next": "/staff/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login") + "?next=%2Fstaff%2F"
+    assert "_auth_user_id" not in client.session
+    assert client.get("/staff/").status_code == 302  # still signed out
+
+
+def test_staff_without_two_factor_cannot_sign_in_through_the_admin_form_either(client: Client):
+    staff, _ = make_staff(mfa=False)
+    client.post(reverse("admin:login"), {"username": staff.email, "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+
+
+def test_forty_wrong_staff_passwords_are_refused_with_429_and_retry_after(client: Client):
+    staff, _secret = make_staff()
+    wrong = {"username": staff.email, "login": staff.email, "password": "wrong password"}
+    # The admin's door checks no password at all: every attempt is sent to allauth's sign-in.
+    for _ in range(40):
+        response = client.post(reverse("admin:login"), wrong)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+    # Through that door the lockout holds: the sixth wrong password is already a 429.
+    answers = [client.post(reverse("account_login"), wrong).status_code for _ in range(40)]
+    assert answers[:5] == [200] * 5
+    assert set(answers[5:]) == {429}
+    right = client.post(reverse("account_login"), {"login": staff.email, "password": PASSWORD})
+    assert right.status_code == 429
+    assert int(right["Retry-After"]) > 0
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("page", STAFF_PAGES)
+def test_staff_without_two_factor_is_sent_to_set_it_up(client: Client, page: str):
+    staff, _ = make_staff(mfa=False)
+    sign_in(client, staff)  # the password was right; allauth had no second factor to ask for
+    response = client.get(page)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+
+
+@pytest.mark.parametrize("page", STAFF_PAGES)
+def test_staff_signed_in_without_the_code_must_enter_it_first(client: Client, page: str):
+    staff, _ = make_staff(mfa=False)
+    sign_in(client, staff)  # a password-only session ...
+    secret = generate_totp_secret()
+    TOTP.activate(staff, secret)  # ... from before the authenticator was added
+    response = client.get(page)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_reauthenticate") + "?next=" + page.replace(
+        "/", "%2F"
+    )
+    entered = client.post(response["Location"], {"code": totp_code(secret)})
+    assert entered.status_code == 302 and entered["Location"] == page
+    assert client.get(page).status_code == 200
+
+
+def test_a_session_opened_without_the_second_factor_does_not_reach_staff_pages(client: Client):
+    """Whatever opened it (the old admin form, a session from elsewhere): no code, no admin."""
+    staff, _secret = make_staff()
+    client.force_login(staff)
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_reauthenticate"))
+
+
+@pytest.mark.parametrize("page", STAFF_PAGES)
+def test_staff_with_two_factor_after_a_full_sign_in_reach_the_admin(client: Client, page: str):
+    staff, secret = make_staff()
+    sign_in(client, staff, secret)
+    assert client.get(page).status_code == 200
+
+
+def test_admin_login_page_forwards_a_fully_signed_in_staff_member(client: Client):
+    staff, secret = make_staff()
+    sign_in(client, staff, secret)
+    response = client.get(reverse("admin:login") + "?next=/staff/outbox/")
+    assert response.status_code == 302 and response["Location"] == "/staff/outbox/"
+
+
+def test_admin_login_never_forwards_to_another_host(client: Client):
+    response = client.get(reverse("admin:login") + "?next=https://evil.example/")
+    assert response["Location"] == reverse("account_login") + "?next=%2Fstaff%2F"
+
+
+def test_signed_in_non_staff_get_a_refusal_not_a_redirect_loop(client: Client):
+    client.force_login(UserFactory())
+    assert client.get("/staff/").status_code == 302  # to the admin's login URL ...
+    assert client.get(reverse("admin:login") + "?next=/staff/").status_code == 403  # ... refused
+
+
+def test_admin_password_change_is_allauths(client: Client):
+    staff, secret = make_staff()
+    sign_in(client, staff, secret)
+    for name in ("admin:password_change", "admin:password_change_done"):
+        response = client.post(
+            reverse(name),
+            {"old_password": PASSWORD, "new_password1": "x" * 12, "new_password2": "x" * 12},
+        )
+        assert response.status_code == 302
+        assert response["Location"] == reverse("account_change_password")
+    staff.refresh_from_db()
+    assert staff.check_password(PASSWORD)  # the admin's form changed nothing
+
+
+def test_admin_logout_is_allauths(client: Client):
+    staff, secret = make_staff()
+    sign_in(client, staff, secret)
+    response = client.post(reverse("admin:logout"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_staff_without_two_factor_can_still_sign_out(client: Client):
+    staff, _ = make_staff(mfa=False)
+    sign_in(client, staff)
+    client.post(reverse("admin:logout"))
+    assert "_auth_user_id" not in client.session
