@@ -44,10 +44,20 @@ from privacy.sealed import seal_line, sealer
 
 
 def _campaign_for(
-    request: HttpRequest, org_slug: str, campaign_slug: str, *, roles: set[str]
+    request: HttpRequest,
+    org_slug: str,
+    campaign_slug: str,
+    *,
+    roles: set[str],
+    signer_data: bool = False,
 ) -> tuple[Organization, Campaign]:
-    """The acting organization (the person's role in it checked) and one of its campaigns."""
-    organization, _membership = access.organization_for(request, org_slug, roles=roles)
+    """The acting organization (the person's role in it checked) and one of its campaigns.
+
+    ``signer_data``: the route shows or exports signers' personal data (two-factor for all).
+    """
+    organization, _membership = access.organization_for(
+        request, org_slug, roles=roles, signer_data=signer_data
+    )
     campaign = get_object_or_404(
         Campaign,
         slug=campaign_slug,
@@ -463,7 +473,9 @@ EXPORT_BATCH = 1000  # rows per chunk sent (and per sealed line)
 @login_required
 def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHttpResponse:
     """Stream, row by row, the supporters who consented to this organization; log the export."""
-    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    organization, campaign = _campaign_for(
+        request, org, slug, roles=access.EDITORS, signer_data=True
+    )
     try:
         export = services.supporter_export_start(
             campaign=campaign, organization=organization, user=access.request_user(request)

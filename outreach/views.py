@@ -23,10 +23,16 @@ from outreach.models import PetitionDelivery
 
 
 def _cosponsored(
-    request: HttpRequest, org: str, slug: str, *, roles: set[str]
+    request: HttpRequest, org: str, slug: str, *, roles: set[str], signer_data: bool = False
 ) -> tuple[Organization, Campaign]:
-    """The acting organization and a campaign it co-sponsors (accepted)."""
-    organization, _membership = access.organization_for(request, org, roles=roles)
+    """The acting organization and a campaign it co-sponsors (accepted).
+
+    ``signer_data``: the route decides what signers' personal data goes where (letters carry
+    their names, cities and own words; deliveries can carry names): two-factor for every role.
+    """
+    organization, _membership = access.organization_for(
+        request, org, roles=roles, signer_data=signer_data
+    )
     campaign = get_object_or_404(
         Campaign,
         slug=slug,
@@ -117,7 +123,9 @@ def campaign_outreach(request: HttpRequest, org: str, slug: str) -> HttpResponse
 
 @login_required
 def letter_campaign_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _cosponsored(request, org, slug, roles=access.EDITORS)
+    organization, campaign = _cosponsored(
+        request, org, slug, roles=access.EDITORS, signer_data=True
+    )
     form = LetterCampaignForm(request.POST or None, campaign=campaign)
     if request.method == "POST":
         limit(request, scope="org_write", key=f"user:{request.user.pk}")
@@ -155,7 +163,9 @@ def reply_add(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 
 @login_required
 def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _cosponsored(request, org, slug, roles=access.EDITORS)
+    organization, campaign = _cosponsored(
+        request, org, slug, roles=access.EDITORS, signer_data=True
+    )
     return form_flow(
         request,
         DeliveryForm(request.POST or None, campaign=campaign),
@@ -178,7 +188,9 @@ def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 @require_POST
 def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str) -> HttpResponse:
     """A co-sponsor admin retries a failed message of this campaign, or cancels a queued one."""
-    organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN)
+    organization, campaign = _cosponsored(
+        request, org, slug, roles=access.ADMIN, signer_data=True
+    )
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     email = get_object_or_404(selectors.campaign_emails(campaign=campaign), pk=pk)
     if action == "retry":
@@ -194,7 +206,9 @@ def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str
 
 @login_required
 def delivery_approve(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
-    organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN)
+    organization, campaign = _cosponsored(
+        request, org, slug, roles=access.ADMIN, signer_data=True
+    )
     delivery = get_object_or_404(PetitionDelivery, pk=pk, petition__campaign=campaign)
     if request.method == "POST":
         limit(request, scope="org_write", key=f"user:{request.user.pk}")

@@ -18,12 +18,15 @@ The roles, in the column order of the table:
   that name no object of A (C's own team, C's campaign list) that is simply C's own workspace.
 - ``admin_of_other_org_as_a``: the same person putting A's slug in the URL.
 - ``admin_of_cosponsor``: A's admin, with two-factor sign-in.
-- ``staff``: ``is_staff``, no memberships. Staff run the service; they do not act for
-  organizations and do not export signers (privacy page), so organization routes answer 403.
+- ``staff``: ``is_staff``, no memberships, signed in through allauth with their second factor
+  (staff pages need both: test_staff_without_two_factor_is_sent_to_set_it_up). Staff run the
+  service; they do not act for organizations and do not export signers (privacy page), so
+  organization routes answer 403.
 
 Expected answers: ``200``/``400``/``403``/``404``/``405``; ``302`` (a redirect that is not a
 sign-in page); ``login`` (302 to allauth's sign-in); ``slogin`` (302 to the staff admin's
-sign-in);
+sign-in); ``mfa`` (302 to setting up two-factor sign-in: the route shows, exports or sends
+signers' personal data, which needs two-factor whatever the role, and the world's editor has none);
 a ``w`` suffix means the request is allowed to write (``302w``). Every other cell, denied or
 allowed, must leave the database exactly as it was: POSTs carry invalid data (``_probe=1``), so an
 allowed form answers with its errors and writes nothing.
@@ -69,7 +72,7 @@ from outbox.models import Email
 from outreach import services as outreach_services
 from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery
 from tests.campaigns.conftest import LiveCampaign
-from tests.factories import UserFactory, make_admin, make_member
+from tests.factories import UserFactory, make_admin, make_member, make_staff, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +105,7 @@ class World:
     viewer: User
     editor: User
     staff: User
+    staff_secret: str  # the staff member's TOTP secret: they sign in with both factors
     editor_membership: Membership
     campaign: Campaign
     petition: Petition
@@ -153,7 +157,7 @@ def world(
     admin_a, admin_b = live.admins
     viewer = make_member(a, Membership.Role.VIEWER, mfa=False)
     editor = make_member(a, Membership.Role.EDITOR, mfa=False)
-    staff = UserFactory(is_staff=True)
+    staff, staff_secret = make_staff()
     draft = campaign_services.campaign_create(
         organization=a,
         user=admin_a,
@@ -238,6 +242,7 @@ def world(
         viewer=viewer,
         editor=editor,
         staff=staff,
+        staff_secret=staff_secret,
         editor_membership=Membership.objects.get(user=editor, organization=a),
         campaign=live.campaign,
         petition=live.petition,
@@ -270,6 +275,7 @@ class Actor:
     user: User | None
     org: Organization  # whose slug this person puts in organization URLs
     tokens: dict[str, str]
+    secret: str = ""  # a TOTP secret: this person signs in through allauth with both factors
 
 
 def actor_for(world: World, role: str) -> Actor:
@@ -285,7 +291,8 @@ def actor_for(world: World, role: str) -> Actor:
         "staff": (world.staff, world.a),
     }
     user, org = users[role]
-    return Actor(role, user, org, world.signer_tokens if role == "signer" else forged)
+    tokens = world.signer_tokens if role == "signer" else forged
+    return Actor(role, user, org, tokens, world.staff_secret if role == "staff" else "")
 
 
 # --- URL arguments per kind of route --------------------------------------------------------
@@ -520,10 +527,9 @@ TABLE: list[Row] = [
     Row("campaigns:outcome_create", at_campaign(), admin_acts="GET",
         get="login     login  403    200    404    403        200    403",
         post="login     login  403    400    404    403        400    403"),
-    Row("campaigns:export", at_campaign(), admin_acts="GET",
-        personal=("editor", "admin_of_cosponsor"),
-        get="login     login  403    200w   404    403        200w   403",
-        post="login     login  403    200w   404    403        200w   403"),
+    Row("campaigns:export", at_campaign(), admin_acts="GET", personal=("admin_of_cosponsor",),
+        get="login     login  403    mfa    404    403        200w   403",
+        post="login     login  403    mfa    404    403        200w   403"),
     Row("campaigns:action", at_campaign(action="invite"), variant="invite", admin_acts="POST",
         get="login     login  405    405    405    405        405    405",
         post="login     login  403    302    404    403        302    403"),
@@ -549,14 +555,14 @@ TABLE: list[Row] = [
         get="login     login  200    200    404    403        200    403",
         post="login     login  200    200    404    403        200    403"),
     Row("outreach:letter_campaign_create", at_campaign(), admin_acts="GET",
-        get="login     login  403    200    404    403        200    403",
-        post="login     login  403    400    404    403        400    403"),
+        get="login     login  403    mfa    404    403        200    403",
+        post="login     login  403    mfa    404    403        400    403"),
     Row("outreach:reply_add", at_campaign(), admin_acts="GET",
         get="login     login  403    200    404    403        200    403",
         post="login     login  403    400    404    403        400    403"),
     Row("outreach:delivery_create", at_campaign(), admin_acts="GET",
-        get="login     login  403    200    404    403        200    403",
-        post="login     login  403    400    404    403        400    403"),
+        get="login     login  403    mfa    404    403        200    403",
+        post="login     login  403    mfa    404    403        400    403"),
     Row("outreach:email_action", at_email("retry"), variant="retry", admin_acts="POST",
         get="login     login  405    405    405    405        405    405",
         post="login     login  403    403    404    403        302    403"),
@@ -579,13 +585,15 @@ TABLE: list[Row] = [
 @dataclass(frozen=True)
 class Expect:
     status: int
-    to: str = ""  # "login", "staff-login", or "" for any other redirect
+    to: str = ""  # "login", "staff-login", "mfa-setup", or "" for any other redirect
     writes: bool = False
 
     @classmethod
     def parse(cls, cell: str) -> Expect:
-        if cell in {"login", "slogin"}:
-            return cls(302, to={"login": "login", "slogin": "staff-login"}[cell])
+        if cell in {"login", "slogin", "mfa"}:
+            return cls(
+                302, to={"login": "login", "slogin": "staff-login", "mfa": "mfa-setup"}[cell]
+            )
         return cls(int(cell.rstrip("w")), writes=cell.endswith("w"))
 
     @property
@@ -647,7 +655,10 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 def _client(actor: Actor) -> Client:
     client = Client()
-    if actor.user is not None:
+    if actor.secret:
+        assert actor.user is not None
+        sign_in(client, actor.user, actor.secret)
+    elif actor.user is not None:
         client.force_login(actor.user)
     return client
 
@@ -671,14 +682,16 @@ def _assert_answer(response: HttpResponse, expect: Expect) -> None:
     if expect.status != 302:
         return
     location = response["Location"]
-    sign_in = {
+    sign_in_page = {
         "login": location.startswith(reverse("account_login")),
         "staff-login": location.startswith(reverse("admin:login")),
     }
-    if expect.to:
-        assert sign_in[expect.to], location
+    if expect.to == "mfa-setup":
+        assert location == reverse("mfa_activate_totp")
+    elif expect.to:
+        assert sign_in_page[expect.to], location
     else:
-        assert not any(sign_in.values()), location
+        assert not any(sign_in_page.values()), location
         assert location != reverse("mfa_activate_totp")
 
 
@@ -777,7 +790,7 @@ _EMPTY_CHART = (
 def test_dashboards_render_before_any_signature_is_counted(live: LiveCampaign, who: str) -> None:
     client = Client()
     if who == "staff":
-        client.force_login(UserFactory(is_staff=True))
+        sign_in(client, *make_staff())
         url = reverse("results:staff_figures")
     else:
         client.force_login(live.admins[0])
@@ -808,6 +821,41 @@ def test_admin_without_two_factor_is_sent_to_set_it_up(world: World, row: Row) -
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
     assert not _changed(before, _snapshot())
+
+
+# --- two-factor sign-in for staff, and for every role on routes with signers' data ----------
+
+STAFF_ONLY = [
+    row
+    for row in TABLE
+    if row.expected("GET")["staff"] == "200" and row.expected("GET")["admin_of_cosponsor"] != "200"
+]
+
+
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.label) for row in STAFF_ONLY])
+def test_staff_without_two_factor_is_sent_to_set_it_up(world: World, row: Row) -> None:
+    staff, _secret = make_staff(mfa=False)
+    client = Client()
+    sign_in(client, staff)
+    url = reverse(row.route, kwargs=row.kwargs(world, actor_for(world, "staff")))
+    for method in ("GET", "POST"):
+        response = _request(client, method, url, PROBE, json=False)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_activate_totp")
+
+
+SIGNER_DATA = [row for row in TABLE if row.expected("GET")["editor"] == "mfa"]
+
+
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.label) for row in SIGNER_DATA])
+def test_editor_with_two_factor_uses_the_signer_data_routes(world: World, row: Row) -> None:
+    editor = make_member(world.a, Membership.Role.EDITOR)  # with two-factor set up
+    actor = Actor("editor_with_two_factor", editor, world.a, {})
+    response = _client(actor).get(reverse(row.route, kwargs=row.kwargs(world, actor)))
+    body = _body(response)
+    assert response.status_code == 200
+    if row.route == "campaigns:export":
+        assert world.olga.email in body
 
 
 # --- supporters: only the consenting organization gets them ---------------------------------
