@@ -421,6 +421,14 @@ class SupporterExport(models.Model):
     )
     exported_at = models.DateTimeField(default=timezone.now)
     row_count = models.PositiveIntegerField(null=True, blank=True)
+    # Supporters read through the partner API are logged here too, one row per campaign and
+    # response, so co-sponsors and staff see every way personal data left (api/osdi.py).
+    class Channel(models.TextChoices):
+        FILE = "file", _("CSV file")
+        API = "api", _("API")
+
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.FILE)
+    api_token = models.CharField(max_length=140, blank=True)  # the token's name and prefix
 
     class Meta:
         ordering = ["-exported_at"]

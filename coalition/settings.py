@@ -430,7 +430,14 @@ RATE_LIMITS = {
     "org_apply": os.environ.get("COALITION_RL_ORG_APPLY", "5/h"),
     "org_invite": os.environ.get("COALITION_RL_ORG_INVITE", "30/h"),
     "vote": os.environ.get("COALITION_RL_VOTE", "30/m"),
+    # The OSDI partner API (api/osdi.py), per organization API token: every request; and the
+    # sign-ups through record_signature_helper, in all and per email domain.
+    "osdi": os.environ.get("COALITION_RL_OSDI", "600/h"),
+    "osdi_sign": os.environ.get("COALITION_RL_OSDI_SIGN", "300/h"),
+    "osdi_sign_domain": os.environ.get("COALITION_RL_OSDI_SIGN_DOMAIN", "100/h"),
 }
+# Active API tokens one organization may hold at a time.
+API_TOKENS_PER_ORGANIZATION = env_int("COALITION_API_TOKENS_PER_ORGANIZATION", 10)
 # Keyed hashes of IP addresses and tokens use this key, so a leaked cache or table reveals
 # neither. Defaults to the secret key; set it separately to rotate one without the other.
 HASH_KEY = os.environ.get("COALITION_HASH_KEY", SECRET_KEY)

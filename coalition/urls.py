@@ -5,6 +5,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from api import osdi
 from coalition import views
 
 handler429 = "coalition.views.handler429"
@@ -16,10 +17,13 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("api/osdi/v1/", include((osdi.urlpatterns(), "osdi"))),
+    path("", include("api.web_urls")),
     path("", include("members.urls")),
     path("", include("privacy.urls")),
     path("", include("results.urls")),
     path("", include("outreach.urls")),
+    path("", include("webhooks.urls")),
     path("", include("campaigns.urls")),
 ]
 
