@@ -60,15 +60,32 @@ class LetterCampaignAdmin(admin.ModelAdmin):
 
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
+    """Which official got a letter and what became of it; never who wrote it or what it says.
+
+    The signer shows only as "signature #id", the message only by its outbox status. Read only:
+    a letter is a record of what was sent on a signer's behalf.
+    """
+
     list_display = ["created_at", "letter_campaign", "contact", "email"]
     list_select_related = ["contact", "email", "letter_campaign"]
-    raw_id_fields = ["signature", "email"]
+    list_filter = ["letter_campaign"]
     exclude = ["signer_digest"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(PetitionDelivery)
 class PetitionDeliveryAdmin(admin.ModelAdmin):
     list_display = ["petition", "milestone", "scheduled_for", "status", "sent_at"]
+    # What was sent, and whether it went, is a record: only co-sponsors' approvals send it.
+    readonly_fields = ["status", "sent_at", "confirmed_count", "emails", "include_names"]
 
 
 @admin.register(Reply)
