@@ -69,6 +69,8 @@ EXPOSE 8000
 # GUNICORN_CMD_ARGS, so both can be tuned in .env without rebuilding. Its control socket would
 # go under $HOME (/app, not writable by the site user) and nothing here uses gunicornc.
 # The timeout is long because supporter exports stream for minutes; a worker killed at the
-# default 30 s would cut a large export short.
-CMD ["gunicorn", "coalition.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", \
+# default 30 s would cut a large export short. No gunicorn access log: it wrote signers' links
+# with their tokens, and client addresses; the site logs each request itself, redacted
+# (coalition.middleware.AccessLogMiddleware).
+CMD ["gunicorn", "coalition.wsgi:application", "--bind", "0.0.0.0:8000", \
      "--timeout", "600", "--no-control-socket"]

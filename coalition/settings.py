@@ -145,6 +145,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "coalition.middleware.TextCharsetMiddleware",
     "coalition.middleware.RequestIdMiddleware",
+    "coalition.middleware.AccessLogMiddleware",
     "coalition.middleware.PrivacyHeadersMiddleware",
     "coalition.middleware.NulCharacterMiddleware",
     "coalition.middleware.DatabaseUnavailableMiddleware",
@@ -514,7 +515,10 @@ if not DEBUG and not TESTING:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "coalition.middleware.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "coalition.middleware.RequestIdFilter"},
+        "redacted_path": {"()": "coalition.middleware.RedactedPathFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -531,7 +535,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("COALITION_LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        # Access lines come from coalition.access (AccessLogMiddleware), without tokens, client
+        # addresses or user agents; Django's own error lines get the same redacted path.
+        "django.request": {"level": "ERROR", "filters": ["redacted_path"]},
         "django.security": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
     },
