@@ -72,6 +72,40 @@ def test_bad_xml_is_refused_with_a_reason(raw, message):
     assert message in contacts_import_mep_xml(raw).errors[0][1]
 
 
+_WITH_ENTITY = (
+    '<?xml version="1.0" encoding="UTF-16"?>'
+    '<!DOCTYPE meps [<!ENTITY who "Injected Name">]>'
+    "<meps><mep><fullName>&who;</fullName><id>1</id><country>Germany</country>"
+    "<email>a@ep.example</email></mep></meps>"
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _WITH_ENTITY.encode("utf-16"),  # with a byte-order mark
+        _WITH_ENTITY.encode("utf-16-le"),
+        _WITH_ENTITY.replace("UTF-16", "UTF-8").encode("utf-8"),
+        # an external entity, and a DTD with no entity at all
+        b'<!DOCTYPE meps SYSTEM "file:///etc/passwd"><meps/>'.decode().encode("utf-16"),
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE meps><meps/>'.encode("utf-16"),
+    ],
+)
+def test_xml_with_a_dtd_is_refused_in_any_encoding_and_nothing_imported(raw):
+    # A byte search for "<!DOCTYPE" missed it in UTF-16 and the entity reached the contact.
+    report = contacts_import_mep_xml(raw)
+    assert report.errors == [(0, "DTDs and entities are not accepted")]
+    assert report.created == report.updated == 0
+    assert not Contact.objects.exists()
+
+
+def test_utf16_xml_without_a_dtd_is_imported():
+    raw = _WITH_ENTITY.replace('<!DOCTYPE meps [<!ENTITY who "Injected Name">]>', "")
+    report = contacts_import_mep_xml(raw.replace("&who;", "Anna Berg").encode("utf-16"))
+    assert report.ok and report.created == 1
+    assert Contact.objects.get().name == "Anna Berg"
+
+
 def test_xml_entry_without_email_is_reported_and_others_imported():
     raw = (
         b"<meps><mep><fullName>A</fullName><id>1</id><country>Germany</country>"
