@@ -127,9 +127,10 @@ class JointActAnswerForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("answer") == JointActAnswer.Answer.OBJECT and not (
-            data.get("reason") or ""
-        ).strip():
+        if (
+            data.get("answer") == JointActAnswer.Answer.OBJECT
+            and not (data.get("reason") or "").strip()
+        ):
             self.add_error("reason", _("Give the reason for the objection."))
         return data
 

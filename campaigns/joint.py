@@ -55,12 +55,12 @@ def joint_act_kind_register(*, kind: str, effect: JointEffect) -> None:
     _EFFECTS[kind] = effect
 
 
-def in_both_languages(text: Callable[[], str]) -> dict[str, str]:
-    """A description in every site language: ``text`` calls gettext and is run once per language."""
+def _in_every_language(text: Callable[[], str]) -> dict[str, str]:
+    """``text`` calls gettext; it is run once per site language."""
     result = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            result[f"description_{code}"] = str(text())[:1000]
+            result[code] = str(text())[:1000]
     return result
 
 
@@ -112,12 +112,15 @@ def joint_act_propose(
     user: User,
     kind: str,
     rule: str,
-    description_en: str,
-    description_ru: str,
+    description: Callable[[], str],
     subject_id: int = 0,
     payload: dict[str, Any] | None = None,
 ) -> JointAct:
-    """A co-sponsor (an editor or admin acting for it) proposes an act to the others."""
+    """A co-sponsor (an editor or admin acting for it) proposes an act to the others.
+
+    ``description`` says what the act does, by calling gettext: it is kept in every site
+    language, for the public history and the co-sponsors' mail.
+    """
     if kind not in _EFFECTS:
         raise JointActError(f"unknown joint act kind {kind!r}")  # a programming error
     if rule not in JointAct.Rule.values:
@@ -132,6 +135,7 @@ def joint_act_propose(
     if campaign.status == Campaign.Status.CLOSED:
         raise JointActError(_("This campaign is closed."))
     now = timezone.now()
+    text = _in_every_language(description)
     try:
         with transaction.atomic():
             act = JointAct.objects.create(
@@ -140,8 +144,8 @@ def joint_act_propose(
                 subject_id=subject_id,
                 rule=rule,
                 payload=payload or {},
-                description_en=description_en[:1000],
-                description_ru=description_ru[:1000],
+                description_en=text["en"],
+                description_ru=text["ru"],
                 proposed_by=organization,
                 proposed_by_user=user,
                 proposed_at=now,

@@ -311,8 +311,8 @@ def campaign_close_propose(
             kind=CLOSE_ACT,
             rule=JointAct.Rule.NO_OBJECTION,
             payload={"result": result, "result_summary": summary},
-            **joint.in_both_languages(
-                lambda: _("Close the campaign for good with the result “%(result)s”: %(summary)s")
+            description=lambda: (
+                _("Close the campaign for good with the result “%(result)s”: %(summary)s")
                 % {"result": Campaign.Result(result).label, "summary": summary}
             ),
         )

@@ -408,7 +408,7 @@ def act_answer(request: HttpRequest, org: str, slug: str, pk: int) -> HttpRespon
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     form = JointActAnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
     else:
         try:
             joint.joint_act_answer(
@@ -421,7 +421,9 @@ def act_answer(request: HttpRequest, org: str, slug: str, pk: int) -> HttpRespon
         except joint.JointActError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("Answer recorded on behalf of %(name)s.") % {"name": organization})
+            messages.success(
+                request, _("Answer recorded on behalf of %(name)s.") % {"name": organization}
+            )
     return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)
 
 
@@ -432,7 +434,9 @@ def act_withdraw(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResp
     act = get_object_or_404(JointAct, pk=pk, campaign=campaign)
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     try:
-        joint.joint_act_withdraw(act=act, organization=organization, user=access.request_user(request))
+        joint.joint_act_withdraw(
+            act=act, organization=organization, user=access.request_user(request)
+        )
     except joint.JointActError as exc:
         messages.error(request, str(exc))
     else:

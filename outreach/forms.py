@@ -30,7 +30,6 @@ class LetterCampaignForm(forms.ModelForm):
             "hourly_cap",
             "starts_at",
             "ends_at",
-            "test_mode",
             "test_address",
         ]
         widgets = {
@@ -77,8 +76,6 @@ class LetterCampaignForm(forms.ModelForm):
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("The window must close after it opens."))
-        if data.get("test_mode") and not data.get("test_address"):
-            self.add_error("test_address", _("Test mode needs the co-sponsors' test address."))
         return data
 
 
@@ -93,6 +90,9 @@ class SendLetterForm(forms.Form):
         required=False,
         initial=False,
     )
+
+    # Which letter, in which version, the signer read: sending anything else is refused.
+    letter = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, max_length: int = 600, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

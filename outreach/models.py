@@ -91,12 +91,21 @@ class LetterCampaign(models.Model):
     hourly_cap = models.PositiveSmallIntegerField(_("letters per target per hour"), default=30)
     starts_at = models.DateTimeField(_("sending window opens"), default=timezone.now)
     ends_at = models.DateTimeField(_("sending window closes"), null=True, blank=True)
+    # A draft until every co-sponsor approved it (a UNANIMOUS joint act): signers are not led to
+    # it and cannot send it. Test letters carry a made-up sample signer, never a real one.
     test_mode = models.BooleanField(_("test mode"), default=True)
     test_address = models.EmailField(
         _("co-sponsors' test address"),
         blank=True,
-        help_text=_("In test mode every letter goes here instead of to the contact."),
+        help_text=_(
+            "Test letters, written as if by a made-up sample signer, go here. Real signers' "
+            "letters never do."
+        ),
     )
+    # The content the co-sponsors approved (outreach.selectors.letter_campaign_fingerprint):
+    # any later change to the text, targets or targeting makes the campaign unapproved again.
+    approved_fingerprint = models.CharField(max_length=64, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from campaigns.models import Campaign, Signature
 from outbox.models import Email
@@ -21,12 +24,57 @@ _STATE_OF: dict[str, str] = {
 }
 
 
-def letter_campaign_for_signature(*, signature: Signature) -> LetterCampaign | None:
+# What the co-sponsors approve when they approve a letter campaign: its text, its targets and
+# its targeting, and where replies go. The sending window and pacing may change freely.
+_APPROVED_FIELDS = (
+    "petition_id",
+    "subject_en",
+    "subject_ru",
+    "body_en",
+    "body_ru",
+    "targeting",
+    "institutions",
+    "topic",
+    "max_personal_length",
+    "reply_to",
+)
+
+
+def letter_campaign_fingerprint(letter_campaign: LetterCampaign) -> str:
+    content: dict[str, Any] = {f: getattr(letter_campaign, f) for f in _APPROVED_FIELDS}
+    content["institutions"] = sorted(content["institutions"] or [])
+    content["targets"] = sorted(letter_campaign.targets.values_list("pk", flat=True))
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def letter_campaign_is_approved(letter_campaign: LetterCampaign) -> bool:
+    """Approved by every co-sponsor, and unchanged since: only then may signers send it."""
     return (
-        LetterCampaign.objects.filter(petition_id=signature.petition_id)
-        .order_by("-created_at")
-        .first()
+        not letter_campaign.test_mode
+        and bool(letter_campaign.approved_fingerprint)
+        and letter_campaign.approved_fingerprint == letter_campaign_fingerprint(letter_campaign)
     )
+
+
+def letter_campaign_for_signature(*, signature: Signature) -> LetterCampaign | None:
+    """The newest approved, unchanged, open letter campaign of the signer's petition: the only
+    one a signer is ever led to or may send. Drafts and test-mode campaigns never qualify."""
+    now = timezone.now()
+    candidates = (
+        LetterCampaign.objects.filter(
+            petition_id=signature.petition_id,
+            test_mode=False,
+            starts_at__lte=now,
+        )
+        .exclude(approved_fingerprint="")
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .order_by("-created_at", "-pk")
+    )
+    for letter_campaign in candidates[:20]:
+        if letter_campaign_is_approved(letter_campaign):
+            return letter_campaign
+    return None
 
 
 def campaign_delivery_stats(*, campaign: Campaign) -> dict[str, Any]:

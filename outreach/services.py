@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,13 +23,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from campaigns import joint
 from campaigns import selectors as campaign_selectors
-from campaigns.models import CoSponsorship, OutcomeEvent, Petition, Signature
+from campaigns.models import Campaign, CoSponsorship, JointAct, OutcomeEvent, Petition, Signature
 from campaigns.services import after_confirm_register, outcome_system
 from campaigns.signing import token_make
 from members.models import Membership, Organization, User
 from outbox.models import Email
 from outbox.services import email_enqueue, email_enqueue_template, email_failure_hook_register
+from outreach import selectors
 from outreach.models import (
     Contact,
     DeliveryApproval,
@@ -78,13 +81,20 @@ def contact_next_slot(*, contact: Contact, hourly_cap: int, not_before: datetime
 # --- letters -----------------------------------------------------------------------------------
 
 
-def letter_targets(*, letter_campaign: LetterCampaign, signature: Signature) -> QuerySet[Contact]:
-    """Who this signer's letter goes to, by the campaign's targeting rule."""
+def letter_targets(
+    *, letter_campaign: LetterCampaign, signature: Signature | None = None, country: str = ""
+) -> QuerySet[Contact]:
+    """Who this signer's letter goes to, by the campaign's targeting rule.
+
+    Without a signer (a test letter), country targeting takes matching contacts of any country.
+    """
     contacts = Contact.objects.filter(status=Contact.Status.ACTIVE)
+    country = str(signature.country) if signature is not None else country
     if letter_campaign.targeting == LetterCampaign.Targeting.FIXED:
         contacts = contacts.filter(pk__in=letter_campaign.targets.values("pk"))
     elif letter_campaign.targeting == LetterCampaign.Targeting.COUNTRY:
-        contacts = contacts.filter(country=signature.country)
+        if country:
+            contacts = contacts.filter(country=country)
         if letter_campaign.institutions:
             contacts = contacts.filter(institution__in=letter_campaign.institutions)
     else:
@@ -108,6 +118,66 @@ def _letter_language(contact: Contact, letter_campaign: LetterCampaign) -> str:
     return "en"
 
 
+@dataclass(frozen=True)
+class Signer:
+    """The values of a signer that a letter may carry."""
+
+    name: str
+    city: str
+    country_name: str
+
+
+# Test letters are written by this made-up person: a co-sponsor checking the text never sees a
+# real signer's data.
+SAMPLE_SIGNER = Signer(name="Test Signer", city="Sampletown", country_name="Sampleland")
+SAMPLE_WORDS = "(Here the signer's own words would appear, if they add any.)"
+
+
+def signer_of(signature: Signature) -> Signer:
+    return Signer(
+        name=signature.name,
+        city=signature.city,
+        country_name=str(countries.name(signature.country)),
+    )
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    contact: Contact
+    language: str
+    subject: str
+    body: str
+    from_name: str
+
+
+def letter_render(
+    *,
+    letter_campaign: LetterCampaign,
+    contact: Contact,
+    signer: Signer,
+    personal_message: str = "",
+) -> RenderedLetter:
+    """The letter exactly as it leaves for one target: the signer's page shows this, and
+    ``letters_send`` sends this."""
+    language = _letter_language(contact, letter_campaign)
+    values = {
+        "signer_name": signer.name,
+        "signer_city": signer.city,
+        "signer_country": signer.country_name,
+        "target_name": contact.name,
+        "target_title": contact.title,
+        "personal_message": personal_message,
+        "campaign_title": letter_campaign.campaign.title,
+    }
+    return RenderedLetter(
+        contact=contact,
+        language=language,
+        subject=template_fill(getattr(letter_campaign, f"subject_{language}"), values),
+        body=template_fill(getattr(letter_campaign, f"body_{language}"), values),
+        from_name=f"{signer.name} via Coalition",
+    )
+
+
 @transaction.atomic
 def letters_send(
     *,
@@ -116,49 +186,48 @@ def letters_send(
     personal_message: str = "",
     reveal_email: bool = False,
 ) -> list[Letter]:
-    """A confirmed signer sends the letter to every target; at most one letter per target."""
+    """A confirmed signer sends the letter to every target; at most one letter per target.
+
+    Only a letter campaign every co-sponsor approved, unchanged since, may carry a signer's
+    letter, and it always goes to the real contact: test letters are ``letter_test_send``'s.
+    """
     if signature.status != Signature.Status.CONFIRMED:
         raise OutreachError(_("Confirm your signature first."))
     if signature.petition_id != letter_campaign.petition_id:
         raise OutreachError(_("This letter belongs to another petition."))
+    letter_campaign = LetterCampaign.objects.select_for_update().get(pk=letter_campaign.pk)
+    if not selectors.letter_campaign_is_approved(letter_campaign):
+        raise OutreachError(
+            _("This letter has not been approved by every co-sponsor, so it cannot be sent.")
+        )
     if not letter_campaign_open(letter_campaign):
         raise OutreachError(_("This letter campaign is not sending now."))
     personal_message = personal_message.strip()
     problems = personal_message_errors(personal_message, letter_campaign.max_personal_length)
     if problems:
         raise OutreachError(_("Your own words: %(problems)s.") % {"problems": "; ".join(problems)})
-    campaign = letter_campaign.campaign
     _letter_wave_event(letter_campaign)
+    signer = signer_of(signature)
     letters = []
     for contact in letter_targets(letter_campaign=letter_campaign, signature=signature):
         if Letter.objects.filter(
             letter_campaign=letter_campaign, signer_digest=signature.email_digest, contact=contact
         ).exists():
             continue
-        language = _letter_language(contact, letter_campaign)
-        values = {
-            "signer_name": signature.name,
-            "signer_city": signature.city,
-            "signer_country": str(countries.name(signature.country)),
-            "target_name": contact.name,
-            "target_title": contact.title,
-            "personal_message": personal_message,
-            "campaign_title": campaign.title,
-        }
-        subject = template_fill(getattr(letter_campaign, f"subject_{language}"), values)
-        body = template_fill(getattr(letter_campaign, f"body_{language}"), values)
-        recipient = contact.email
-        if letter_campaign.test_mode:
-            recipient = letter_campaign.test_address or settings.OUTREACH_TEST_ADDRESS
-            subject = f"[TEST → {contact.email}] {subject}"
+        rendered = letter_render(
+            letter_campaign=letter_campaign,
+            contact=contact,
+            signer=signer,
+            personal_message=personal_message,
+        )
         email = email_enqueue(
             kind="outreach.letter",
             bulk=True,
-            to=recipient,
-            subject=subject,
-            body_text=body + "\n",
+            to=contact.email,
+            subject=rendered.subject,
+            body_text=rendered.body + "\n",
             reply_to=signature.email if reveal_email else letter_campaign.reply_to,
-            from_email=f'"{signature.name} via Coalition" <{settings.OUTREACH_FROM_ADDRESS}>',
+            from_email=f'"{rendered.from_name}" <{settings.OUTREACH_FROM_ADDRESS}>',
             send_at=contact_next_slot(
                 contact=contact,
                 hourly_cap=letter_campaign.hourly_cap,
@@ -180,6 +249,135 @@ def letters_send(
         except IntegrityError:
             email.delete()  # a concurrent request sent this one already
     return letters
+
+
+TEST_LETTERS_AT_MOST = 5
+LETTER_APPROVAL_ACT = "outreach.letter_campaign"
+
+
+def _require_cosponsor_editor(
+    campaign_id: int, organization: Organization, user: User
+) -> CoSponsorship:
+    cosponsorship = CoSponsorship.objects.filter(
+        campaign_id=campaign_id, organization=organization, status=CoSponsorship.Status.ACCEPTED
+    ).first()
+    if cosponsorship is None:
+        raise OutreachError(_("Only the campaign's co-sponsors can do this."))
+    if not Membership.objects.filter(
+        user=user,
+        organization=organization,
+        role__in=[Membership.Role.ADMIN, Membership.Role.EDITOR],
+    ).exists():
+        raise OutreachError(_("You cannot act for %(name)s.") % {"name": organization.name})
+    return cosponsorship
+
+
+@transaction.atomic
+def letter_campaign_create(
+    *,
+    campaign: Campaign,
+    organization: Organization,
+    user: User,
+    targets: list[Contact],
+    **fields: Any,
+) -> LetterCampaign:
+    """A co-sponsor drafts a letter campaign and asks every co-sponsor to approve it.
+
+    It starts as a draft (test mode): signers are not led to it and cannot send it until every
+    co-sponsor's admin approved this exact content.
+    """
+    _require_cosponsor_editor(campaign.pk, organization, user)
+    fields.pop("test_mode", None)  # a new letter campaign is always a draft
+    letter_campaign = LetterCampaign.objects.create(campaign=campaign, test_mode=True, **fields)
+    letter_campaign.targets.set(targets)
+    letter_campaign_propose(letter_campaign=letter_campaign, organization=organization, user=user)
+    return letter_campaign
+
+
+@transaction.atomic
+def letter_campaign_propose(
+    *, letter_campaign: LetterCampaign, organization: Organization, user: User
+) -> JointAct:
+    """Ask every co-sponsor to approve the letter campaign as it is now (a UNANIMOUS act)."""
+    _require_cosponsor_editor(letter_campaign.campaign_id, organization, user)
+    letter_campaign = LetterCampaign.objects.select_for_update().get(pk=letter_campaign.pk)
+    if selectors.letter_campaign_is_approved(letter_campaign):
+        raise OutreachError(_("Every co-sponsor has already approved this letter."))
+    subject = letter_campaign.subject_en or letter_campaign.subject_ru
+    try:
+        return joint.joint_act_propose(
+            campaign=letter_campaign.campaign,
+            organization=organization,
+            user=user,
+            kind=LETTER_APPROVAL_ACT,
+            rule=JointAct.Rule.UNANIMOUS,
+            subject_id=letter_campaign.pk,
+            payload={"fingerprint": selectors.letter_campaign_fingerprint(letter_campaign)},
+            description=lambda: (
+                _(
+                    "Let signers send the letter “%(subject)s” (letter campaign no. %(n)d) to its "
+                    "recipients. Ask for a test letter before approving."
+                )
+                % {"subject": subject, "n": letter_campaign.pk}
+            ),
+        )
+    except joint.JointActError as exc:
+        raise OutreachError(str(exc)) from exc
+
+
+def _letter_campaign_approved(act: JointAct) -> None:
+    """Effect of the approval: live, if the content is still what the co-sponsors approved."""
+    letter_campaign = LetterCampaign.objects.select_for_update().filter(pk=act.subject_id).first()
+    if letter_campaign is None:
+        raise joint.JointActError(_("The letter campaign no longer exists."))
+    fingerprint = selectors.letter_campaign_fingerprint(letter_campaign)
+    if fingerprint != act.payload.get("fingerprint"):
+        raise joint.JointActError(
+            _("The letter changed after it was proposed; it must be proposed again.")
+        )
+    letter_campaign.approved_fingerprint = fingerprint
+    letter_campaign.approved_at = timezone.now()
+    letter_campaign.test_mode = False
+    letter_campaign.save(update_fields=["approved_fingerprint", "approved_at", "test_mode"])
+
+
+def letter_campaign_status(letter_campaign: LetterCampaign) -> str:
+    """approved, changed (approved once, edited since), or draft."""
+    if selectors.letter_campaign_is_approved(letter_campaign):
+        return "approved"
+    return "changed" if letter_campaign.approved_fingerprint else "draft"
+
+
+@transaction.atomic
+def letter_test_send(
+    *, letter_campaign: LetterCampaign, organization: Organization, user: User
+) -> list[Email]:
+    """ "Send me a test": the letter as the first targets would get it, from a made-up sample
+    signer, to the co-sponsors' test address. No real signer's data is ever in it."""
+    cosponsorship = _require_cosponsor_editor(letter_campaign.campaign_id, organization, user)
+    to = letter_campaign.test_address or cosponsorship.test_email or settings.OUTREACH_TEST_ADDRESS
+    emails = []
+    targets = letter_targets(letter_campaign=letter_campaign)[:TEST_LETTERS_AT_MOST]
+    for contact in targets:
+        rendered = letter_render(
+            letter_campaign=letter_campaign,
+            contact=contact,
+            signer=SAMPLE_SIGNER,
+            personal_message=SAMPLE_WORDS,
+        )
+        emails.append(
+            email_enqueue(
+                kind="outreach.letter_test",
+                to=to,
+                subject=f"[TEST → {contact.name}] {rendered.subject}",
+                body_text=rendered.body + "\n",
+                reply_to=letter_campaign.reply_to,
+                from_email=f'"{rendered.from_name}" <{settings.OUTREACH_FROM_ADDRESS}>',
+            )
+        )
+    if not emails:
+        raise OutreachError(_("No active recipient matches this letter yet."))
+    return emails
 
 
 def _letter_wave_event(letter_campaign: LetterCampaign) -> None:
@@ -212,6 +410,8 @@ def letter_to_blocked_contact_check(*, contact: Contact) -> None:
 
 def _mark_bouncing(email: Email) -> None:
     """Permanent failure of a letter or delivery: the contact's address is bad."""
+    if email.kind == "outreach.letter_test":
+        return  # it went to the co-sponsors' test address, not to a contact
     contact_ids = list(Letter.objects.filter(email=email).values_list("contact_id", flat=True))
     if not contact_ids:
         contact_ids = list(
@@ -223,8 +423,8 @@ def _mark_bouncing(email: Email) -> None:
 
 
 def _letter_url_after_confirm(signature: Signature) -> str | None:
-    letter_campaign = LetterCampaign.objects.filter(petition_id=signature.petition_id).first()
-    if letter_campaign is None or not letter_campaign_open(letter_campaign):
+    """Signers are led only to an approved, unchanged, open letter campaign."""
+    if selectors.letter_campaign_for_signature(signature=signature) is None:
         return None
     return reverse("outreach:letter", args=[token_make(signature.pk, "letter")])
 
@@ -232,6 +432,7 @@ def _letter_url_after_confirm(signature: Signature) -> str | None:
 def register_failure_hooks() -> None:
     email_failure_hook_register(kind_prefix="outreach.", hook=_mark_bouncing)
     after_confirm_register(_letter_url_after_confirm)
+    joint.joint_act_kind_register(kind=LETTER_APPROVAL_ACT, effect=_letter_campaign_approved)
 
 
 # --- petition deliveries -----------------------------------------------------------------------

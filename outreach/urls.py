@@ -20,6 +20,11 @@ urlpatterns = [
         name="letter_campaign_create",
     ),
     path(
+        "organizations/<slug:org>/campaigns/<slug:slug>/outreach/letters/<int:pk>/<str:action>/",
+        views.letter_campaign_action,
+        name="letter_campaign_action",
+    ),
+    path(
         "organizations/<slug:org>/campaigns/<slug:slug>/outreach/replies/new/",
         views.reply_add,
         name="reply_add",

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -19,7 +20,7 @@ from members.models import Organization
 from outbox.services import email_cancel, email_retry
 from outreach import selectors, services
 from outreach.forms import DeliveryForm, LetterCampaignForm, ReplyForm, SendLetterForm
-from outreach.models import PetitionDelivery
+from outreach.models import LetterCampaign, PetitionDelivery
 
 
 def _cosponsored(
@@ -45,8 +46,17 @@ def _cosponsored(
 # --- signers ------------------------------------------------------------------------------------
 
 
+def _letter_version(letter_campaign: LetterCampaign) -> str:
+    return f"{letter_campaign.pk}:{selectors.letter_campaign_fingerprint(letter_campaign)[:24]}"
+
+
 @never_cache
 def letter_send(request: HttpRequest, token: str) -> HttpResponse:
+    """The signer reads who receives the letter and the exact text each gets, then sends it.
+
+    Only the approved, open letter campaign of the signer's petition is ever shown or sent; the
+    form names the version the signer read, and a different one is refused.
+    """
     signature_id = token_read(token, "letter", None)
     signature = (
         Signature.objects.select_related("petition__campaign").filter(pk=signature_id).first()
@@ -57,31 +67,59 @@ def letter_send(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "outreach/letter_send.html", {"invalid": True}, status=400)
     letter_campaign = selectors.letter_campaign_for_signature(signature=signature)
     if letter_campaign is None:
-        raise Http404
-    form = SendLetterForm(request.POST or None, max_length=letter_campaign.max_personal_length)
+        return render(request, "outreach/letter_send.html", {"no_letter": True}, status=404)
+    version = _letter_version(letter_campaign)
+    form = SendLetterForm(
+        request.POST or None,
+        max_length=letter_campaign.max_personal_length,
+        initial={"letter": version},
+    )
+    personal_message: str | None = None  # None: not given yet, show where it would go
     if request.method == "POST":
         limit(request, scope="signer_link")
     if request.method == "POST" and form.is_valid():
-        try:
-            letters = services.letters_send(
-                letter_campaign=letter_campaign, signature=signature, **form.cleaned_data
+        data = dict(form.cleaned_data)
+        personal_message = data["personal_message"]
+        if data.pop("letter") != version:
+            form.add_error(
+                None,
+                _("The letter changed since you opened this page. Read it again before sending."),
             )
-        except services.OutreachError as exc:
-            form.add_error(None, str(exc))
-        else:
-            return render(
-                request, "outreach/letter_sent.html", {"letters": letters, "signature": signature}
-            )
+        elif "preview" not in request.POST:
+            try:
+                letters = services.letters_send(
+                    letter_campaign=letter_campaign, signature=signature, **data
+                )
+            except services.OutreachError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return render(
+                    request,
+                    "outreach/letter_sent.html",
+                    {"letters": letters, "signature": signature},
+                )
+    signer = services.signer_of(signature)
+    targets = list(services.letter_targets(letter_campaign=letter_campaign, signature=signature))
     return render(
         request,
         "outreach/letter_send.html",
         {
             "form": form,
             "letter_campaign": letter_campaign,
-            "targets": services.letter_targets(
-                letter_campaign=letter_campaign, signature=signature
-            ),
+            "letters": [
+                services.letter_render(
+                    letter_campaign=letter_campaign,
+                    contact=contact,
+                    signer=signer,
+                    personal_message=_("[your own words, if you add any]")
+                    if personal_message is None
+                    else personal_message,
+                )
+                for contact in targets
+            ],
+            "targets": targets,
             "signature": signature,
+            "preview": personal_message is not None,
             "open": services.letter_campaign_open(letter_campaign),
         },
         status=400 if form.errors else 200,
@@ -115,7 +153,9 @@ def campaign_outreach(request: HttpRequest, org: str, slug: str) -> HttpResponse
             "stats": selectors.campaign_delivery_stats(campaign=campaign),
             "replies": selectors.campaign_replies(campaign=campaign),
             "deliveries": selectors.campaign_deliveries(campaign=campaign),
-            "letter_campaigns": campaign.letters.all(),
+            "letter_campaigns": [
+                (lc, services.letter_campaign_status(lc)) for lc in campaign.letters.all()
+            ],
             "reply_form": ReplyForm(),
         },
     )
@@ -126,22 +166,62 @@ def letter_campaign_create(request: HttpRequest, org: str, slug: str) -> HttpRes
     organization, campaign = _cosponsored(
         request, org, slug, roles=access.EDITORS, signer_data=True
     )
-    form = LetterCampaignForm(request.POST or None, campaign=campaign)
-    if request.method == "POST":
-        limit(request, scope="org_write", key=f"user:{request.user.pk}")
-    if request.method == "POST" and form.is_valid():
-        letter_campaign = form.save(commit=False)
-        letter_campaign.campaign = campaign
-        letter_campaign.save()
-        form.save_m2m()
-        messages.success(request, _("Letter campaign saved."))
-        return redirect("outreach:campaign", org=organization.slug, slug=campaign.slug)
-    return render(
+    return form_flow(
         request,
-        "outreach/letter_campaign_form.html",
-        {"form": form, "organization": organization, "campaign": campaign},
-        status=400 if form.errors else 200,
+        LetterCampaignForm(request.POST or None, campaign=campaign),
+        save=lambda data: services.letter_campaign_create(
+            campaign=campaign,
+            organization=organization,
+            user=access.request_user(request),
+            **{**data, "targets": list(data.get("targets") or [])},
+        ),
+        errors=(services.OutreachError,),
+        success=_(
+            "Letter campaign saved as a draft. Signers are led to it only after an admin of "
+            "every co-sponsor has approved it."
+        ),
+        done=lambda _lc: redirect("outreach:campaign", org=organization.slug, slug=campaign.slug),
+        template="outreach/letter_campaign_form.html",
+        context={"organization": organization, "campaign": campaign},
     )
+
+
+@login_required
+@require_POST
+def letter_campaign_action(
+    request: HttpRequest, org: str, slug: str, pk: int, action: str
+) -> HttpResponse:
+    """A co-sponsor asks for a test letter (sample signer only), or for approval again."""
+    organization, campaign = _cosponsored(
+        request, org, slug, roles=access.EDITORS, signer_data=True
+    )
+    letter_campaign = get_object_or_404(LetterCampaign, pk=pk, campaign=campaign)
+    if action not in {"test", "propose"}:
+        raise Http404
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
+    user = access.request_user(request)
+    try:
+        if action == "test":
+            emails = services.letter_test_send(
+                letter_campaign=letter_campaign, organization=organization, user=user
+            )
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d test letter, from a made-up sample signer, is on its way to %(to)s.",
+                    "%(n)d test letters, from a made-up sample signer, are on their way to %(to)s.",
+                    len(emails),
+                )
+                % {"n": len(emails), "to": emails[0].to},
+            )
+        else:
+            services.letter_campaign_propose(
+                letter_campaign=letter_campaign, organization=organization, user=user
+            )
+            messages.success(request, _("Every co-sponsor is asked to approve the letter."))
+    except services.OutreachError as exc:
+        messages.error(request, str(exc))
+    return redirect("outreach:campaign", org=organization.slug, slug=campaign.slug)
 
 
 @login_required
@@ -188,9 +268,7 @@ def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 @require_POST
 def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str) -> HttpResponse:
     """A co-sponsor admin retries a failed message of this campaign, or cancels a queued one."""
-    organization, campaign = _cosponsored(
-        request, org, slug, roles=access.ADMIN, signer_data=True
-    )
+    organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN, signer_data=True)
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     email = get_object_or_404(selectors.campaign_emails(campaign=campaign), pk=pk)
     if action == "retry":
@@ -206,9 +284,7 @@ def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str
 
 @login_required
 def delivery_approve(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
-    organization, campaign = _cosponsored(
-        request, org, slug, roles=access.ADMIN, signer_data=True
-    )
+    organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN, signer_data=True)
     delivery = get_object_or_404(PetitionDelivery, pk=pk, petition__campaign=campaign)
     if request.method == "POST":
         limit(request, scope="org_write", key=f"user:{request.user.pk}")

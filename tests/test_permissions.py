@@ -60,6 +60,7 @@ from campaigns import services as campaign_services
 from campaigns.models import (
     Campaign,
     IssueArea,
+    JointAct,
     OutcomeEvent,
     Petition,
     Signature,
@@ -122,6 +123,7 @@ class World:
     invitation: Invitation
     invitation_token: str
     # Personal data that no response in the table may show (see Row.personal for Olga's email).
+    act: JointAct  # B's pending proposal to close the campaign (a joint act)
     never_shown: list[str] = field(default_factory=list)
 
     @property
@@ -225,6 +227,13 @@ def world(
     campaign_services.campaign_update(  # so the public history has a revision to show
         campaign=live.campaign, organization=a, user=editor, summary_en="Accounts for everyone."
     )
+    act = campaign_services.campaign_close_propose(
+        campaign=live.campaign,
+        organization=b,
+        user=admin_b,
+        result=Campaign.Result.WON,
+        result_summary="Guidance published.",
+    )
     invitation, invitation_token = member_services.invitation_create(
         organization=a,
         email="newcomer@example.org",
@@ -258,6 +267,7 @@ def world(
         decision=decision,
         invitation=invitation,
         invitation_token=invitation_token,
+        act=act,
         never_shown=[
             pavel.name,
             "Pendingsky",
@@ -345,6 +355,19 @@ def at_email(action: str) -> Kwargs:
         "org": a.org.slug,
         "slug": w.campaign.slug,
         "pk": w.letter.email_id,
+        "action": action,
+    }
+
+
+def at_act(w: World, a: Actor) -> dict[str, Any]:
+    return {"org": a.org.slug, "slug": w.campaign.slug, "pk": w.act.pk}
+
+
+def at_letter_campaign(action: str) -> Kwargs:
+    return lambda w, a: {
+        "org": a.org.slug,
+        "slug": w.campaign.slug,
+        "pk": w.letter_campaign.pk,
         "action": action,
     }
 
@@ -473,9 +496,10 @@ TABLE: list[Row] = [
     Row("privacy:erase", token("erase"),
         get="400       200    400    400    400    400        400    400",
         post="400       200w   400    400    400    400        400    400"),
+    # The probe names no letter version: refused (400), nothing sent (issue 10, item 1).
     Row("outreach:letter", token("letter"),
         get="400       200    400    400    400    400        400    400",
-        post="400       200    400    400    400    400        400    400"),
+        post="400       400    400    400    400    400        400    400"),
     Row("outreach:survey", token("survey", answer="yes"),
         get="400       200    400    400    400    400        400    400",
         post="400       200w   400    400    400    400        400    400"),
@@ -524,6 +548,14 @@ TABLE: list[Row] = [
     Row("campaigns:close", at_campaign(), admin_acts="GET",
         get="login     login  403    200    404    403        200    403",
         post="login     login  403    400    404    403        400    403"),
+    # Joint acts: only an admin answers for a co-sponsor; the probe is no valid answer.
+    Row("campaigns:act_answer", at_act, admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    404    403        302    403"),
+    # Only the proposing organization (B) withdraws: A's editor and admin are refused.
+    Row("campaigns:act_withdraw", at_act, admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    302    404    403        302    403"),
     Row("campaigns:outcome_create", at_campaign(), admin_acts="GET",
         get="login     login  403    200    404    403        200    403",
         post="login     login  403    400    404    403        400    403"),
@@ -557,6 +589,20 @@ TABLE: list[Row] = [
     Row("outreach:letter_campaign_create", at_campaign(), admin_acts="GET",
         get="login     login  403    mfa    404    403        200    403",
         post="login     login  403    mfa    404    403        400    403"),
+    # A test letter (sample signer only) is written to the outbox; the world's letter campaign
+    # is approved already, so asking for approval again changes nothing.
+    Row("outreach:letter_campaign_action", at_letter_campaign("test"), variant="test",
+        admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    mfa    404    403        302w   403"),
+    Row("outreach:letter_campaign_action", at_letter_campaign("propose"), variant="propose",
+        admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    mfa    404    403        302    403"),
+    Row("outreach:letter_campaign_action", at_letter_campaign("bogus"), variant="bogus",
+        admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    mfa    404    403        404    403"),
     Row("outreach:reply_add", at_campaign(), admin_acts="GET",
         get="login     login  403    200    404    403        200    403",
         post="login     login  403    400    404    403        400    403"),

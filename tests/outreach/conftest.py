@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from campaigns import joint
 from campaigns import services as campaign_services
 from campaigns.models import Signature
 from campaigns.signing import token_make
+from outreach import services
 from outreach.models import Contact, LetterCampaign
 
 
@@ -29,9 +31,22 @@ def contacts(db: None) -> list[Contact]:
     ]  # fmt: skip
 
 
+def approve_letter_campaign(live, letter_campaign: LetterCampaign) -> LetterCampaign:
+    """Every co-sponsor's admin approves the letter campaign as it is (the joint act)."""
+    act = services.letter_campaign_propose(
+        letter_campaign=letter_campaign, organization=live.orgs[0], user=live.admins[0]
+    )
+    for organization, admin in zip(live.orgs[1:], live.admins[1:], strict=True):
+        joint.joint_act_answer(act=act, organization=organization, user=admin, approve=True)
+    letter_campaign.refresh_from_db()
+    assert not letter_campaign.test_mode and letter_campaign.approved_fingerprint
+    return letter_campaign
+
+
 @pytest.fixture
 def letters(live, contacts) -> LetterCampaign:
-    return LetterCampaign.objects.create(
+    """A letter campaign every co-sponsor approved, open for sending."""
+    letter_campaign = LetterCampaign.objects.create(
         campaign=live.campaign,
         petition=live.petition,
         subject_en="About {campaign_title}",
@@ -40,8 +55,8 @@ def letters(live, contacts) -> LetterCampaign:
         topic="banking",
         reply_to="replies@coalition.example",
         starts_at=timezone.now() - timedelta(hours=1),
-        test_mode=False,
     )
+    return approve_letter_campaign(live, letter_campaign)
 
 
 @pytest.fixture

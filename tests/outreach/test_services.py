@@ -78,12 +78,12 @@ def test_outside_the_sending_window_nothing_is_sent(letters, confirmed):
         services.letters_send(letter_campaign=letters, signature=confirmed())
 
 
-def test_test_mode_sends_to_the_test_address(letters, confirmed):
+def test_a_letter_campaign_back_in_test_mode_sends_nothing_anywhere(letters, confirmed):
     letters.test_mode, letters.test_address = True, "team@cosponsors.example"
     letters.save()
-    letter = services.letters_send(letter_campaign=letters, signature=confirmed())[0]
-    assert letter.email.to == "team@cosponsors.example"
-    assert letter.contact.email in letter.email.subject
+    with pytest.raises(services.OutreachError, match="approved"):
+        services.letters_send(letter_campaign=letters, signature=confirmed())
+    assert not Email.objects.filter(kind="outreach.letter").exists()
 
 
 def test_targeting_by_country(letters, confirmed, contacts):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -20,7 +22,8 @@ def test_confirming_leads_the_signer_to_the_letter_and_sending_works(client, let
     letter_page = client.get(response["Location"])
     assert "DG FISMA" in letter_page.content.decode()
     assert "Blocked Office" not in letter_page.content.decode()
-    sent = client.post(response["Location"], {"personal_message": "Thanks."})
+    version = re.search(r'name="letter" value="([^"]+)"', letter_page.content.decode()).group(1)
+    sent = client.post(response["Location"], {"personal_message": "Thanks.", "letter": version})
     assert sent.status_code == 200
     assert Letter.objects.count() == 2
 
