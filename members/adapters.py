@@ -42,16 +42,16 @@ class AccountAdapter(DefaultAccountAdapter):
             body_html=html,
         )
 
-    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+    def validation_error(self, code: str, *args: Any) -> ValidationError:
         # allauth answers a lockout with a form error (200); like every other limit here, it
         # should be a 429 with Retry-After that a client or a monitoring system can recognise.
-        try:
-            super().pre_authenticate(request, **credentials)
-        except ValidationError as exc:
-            if getattr(exc, "code", None) == "too_many_login_attempts":
-                logger.warning("login locked out", extra={"scope": "login_failed"})
-                raise RateLimited("login_failed", retry_after=300) from exc
-            raise
+        # Every lockout allauth raises comes through here: the password step's
+        # (pre_authenticate, the login form) and the second factor's (guessing codes after a
+        # stolen password), so both are answered alike.
+        if code == "too_many_login_attempts":
+            logger.warning("login locked out", extra={"scope": "login_failed"})
+            raise RateLimited("login_failed", retry_after=300)
+        return super().validation_error(code, *args)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth keys its login/sign-up rate limits by this value; a keyed hash keeps plain

@@ -140,3 +140,20 @@ def test_staff_without_two_factor_can_still_sign_out(client: Client):
     sign_in(client, staff)
     client.post(reverse("admin:logout"))
     assert "_auth_user_id" not in client.session
+
+
+def test_guessing_the_code_after_a_stolen_password_is_locked_out_with_429(client: Client):
+    """The second step holds like the first: 5 wrong codes, then 429 + Retry-After, right or not."""
+    staff, secret = make_staff()
+    response = client.post(reverse("account_login"), {"login": staff.email, "password": PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    answers = [
+        client.post(reverse("mfa_authenticate"), {"code": "000000"}).status_code for _ in range(8)
+    ]
+    assert answers[:5] == [200] * 5  # the form, with "Incorrect code."
+    assert set(answers[5:]) == {429}
+    right = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert right.status_code == 429
+    assert int(right["Retry-After"]) > 0
+    assert "_auth_user_id" not in client.session
+    assert client.get("/staff/").status_code == 302
