@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns import pow
 from campaigns.models import Campaign, IssueArea, JointActAnswer, OutcomeEvent, Petition, Signature
 from campaigns.services import latest_today
+from campaigns.selectors import SignatureReview
 from coalition.countries import CountryField
 from coalition.mailbox import email_validate
 from members.models import Organization
@@ -291,3 +292,51 @@ class OutcomeForm(forms.ModelForm):
         ):
             raise forms.ValidationError(_("Describe what happened, in English or Russian."))
         return data
+
+
+class SignatureReviewForm(forms.Form):
+    """The confirmation page: keep or take back what was given when signing, then confirm.
+
+    Only what the signature already has is offered (see selectors.DISPLAY_EXPOSURE for why the
+    page can never add): anything else posted is tampering, refused with a clear message.
+    """
+
+    # Marks a post from this form: a bare POST (an older page) confirms what was given.
+    review = forms.CharField(widget=forms.HiddenInput, initial="1")
+    display = forms.ChoiceField(
+        label=_("How your name is shown"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": _("Choose how your name is shown from the options on the page.")
+        },
+    )
+    consents = forms.MultipleChoiceField(
+        label=_("Who may contact you"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Untick an organization to withdraw its permission."),
+        error_messages={
+            "invalid_choice": _(
+                "You can only keep or withdraw the permissions you gave when signing."
+            )
+        },
+    )
+
+    def __init__(self, *args: Any, review: SignatureReview, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        display = self.fields["display"]
+        display.choices = review.display_choices()  # type: ignore[attr-defined]
+        display.initial = review.signature.display
+        consents = self.fields["consents"]
+        consents.choices = [  # type: ignore[attr-defined]
+            (o.slug, _("%(name)s may contact me about its work") % {"name": o.name})
+            for o in review.consented
+        ]
+        consents.initial = [o.slug for o in review.consented]
+
+    def changes(self) -> dict[str, Any]:
+        """The validated form as `services.signature_confirm` takes it."""
+        return {
+            "display": self.cleaned_data["display"],
+            "consents": self.cleaned_data["consents"],
+        }

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import signing
 from campaigns.models import (
     Campaign,
     CampaignRevision,
@@ -152,3 +156,77 @@ def supporters_for_export(
         .values_list("name", "email", "country", "city", "petition__slug", "confirmed_at")
         .iterator(chunk_size=2000)
     )
+
+
+# --- what a signer is about to confirm ----------------------------------------------------------
+
+# From least to most exposed. The confirmation page may only move a signature down this list:
+# the link can leak (a forwarded mail, a shared mailbox), and a leaked link must never be able to
+# show more of a person, or hand their address to more organizations, than they chose.
+DISPLAY_EXPOSURE: list[str] = [
+    Signature.Display.ANONYMOUS,
+    Signature.Display.FIRST_NAME_INITIAL,
+    Signature.Display.FULL_NAME,
+]
+
+
+@dataclass(frozen=True)
+class SignatureReview:
+    """Everything a signer confirms, as the confirmation mail and page show it."""
+
+    signature: Signature
+    petition: Petition
+    public_name: str  # "" when anonymous
+    consented: list[Organization]  # co-sponsors the signer allowed to contact them
+    not_consented: list[Organization]  # co-sponsors they did not
+
+    @property
+    def confirmed(self) -> bool:
+        return self.signature.status == Signature.Status.CONFIRMED
+
+    @property
+    def not_me_path(self) -> str:
+        """The "it wasn't me" action, offered beside the confirm button to the same link holder."""
+        return reverse("campaigns:not_me", args=[signing.token_make(self.signature.pk, "not-me")])
+
+    def display_choices(self) -> list[tuple[str, str]]:
+        """The ways to show the name that are no more exposed than the one chosen when signing."""
+        allowed = DISPLAY_EXPOSURE[: DISPLAY_EXPOSURE.index(self.signature.display) + 1]
+        choices = []
+        for display in reversed(allowed):
+            preview = Signature(name=self.signature.name, display=display).public_name
+            label = str(Signature.Display(display).label)
+            choices.append((str(display), f"{label}: {preview}" if preview else label))
+        return choices
+
+
+def signature_review(
+    *,
+    signature: Signature,
+    consents: list[Organization] | None = None,
+    cosponsors: list[Organization] | None = None,
+) -> SignatureReview:
+    """``consents`` and ``cosponsors``: when the caller has just read them (the sign path)."""
+    if consents is None:
+        consents = [c.organization for c in signature.consents.select_related("organization")]
+    if cosponsors is None:
+        cosponsors = list(campaign_cosponsors(campaign=signature.petition.campaign))
+    given = {organization.pk for organization in consents}
+    return SignatureReview(
+        signature=signature,
+        petition=signature.petition,
+        public_name=signature.public_name,
+        consented=sorted(consents, key=lambda organization: organization.name.lower()),
+        not_consented=[o for o in cosponsors if o.pk not in given],
+    )
+
+
+def signature_review_by_token(*, token: str) -> SignatureReview | None:
+    """What the holder of a confirmation link is about to confirm; None if the link is dead."""
+    signature_id = signing.token_read(token, "confirm", settings.SIGNATURE_CONFIRM_WITHIN)
+    if signature_id is None:
+        return None
+    signature = (
+        Signature.objects.select_related("petition__campaign").filter(pk=signature_id).first()
+    )
+    return None if signature is None else signature_review(signature=signature)

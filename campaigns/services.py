@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date as date_type
 from datetime import datetime, timedelta
 from typing import Any
@@ -453,7 +453,14 @@ def _signer_links(signature: Signature) -> dict[str, str]:
     }
 
 
-def _mail_signer(signature: Signature, template: str) -> None:
+def _mail_signer(
+    signature: Signature,
+    template: str,
+    *,
+    consents: list[Organization] | None = None,
+    cosponsors: list[Organization] | None = None,
+) -> None:
+    """Mail the signer; ``consents``/``cosponsors`` when the caller has them (no re-reading)."""
     email_enqueue_template(
         kind=f"campaigns.{template}",
         to=signature.email,
@@ -466,6 +473,10 @@ def _mail_signer(signature: Signature, template: str) -> None:
         language=signature.language,
     )
 
+            # What is being confirmed, so a signature someone else filled in is noticed.
+            "review": selectors.signature_review(
+                signature=signature, consents=consents, cosponsors=cosponsors
+            ),
 
 @transaction.atomic
 def signature_create(
@@ -530,7 +541,7 @@ def signature_create(
     SupporterConsent.objects.bulk_create(
         [SupporterConsent(signature=signature, organization=org) for org in consents]
     )
-    _mail_signer(signature, "confirm")
+    _mail_signer(signature, "confirm", consents=consents, cosponsors=cosponsors)
     return signature
 
 
@@ -615,8 +626,16 @@ def _signature_by_token(token: str, purpose: str, max_age: timedelta | None) -> 
 
 
 @transaction.atomic
-def signature_confirm(*, token: str) -> Signature:
-    """Follow the emailed link: the signature now counts. Following it again changes nothing."""
+def signature_confirm(
+    *, token: str, display: str | None = None, consents: Collection[str] | None = None
+) -> Signature:
+    """Follow the emailed link: the signature now counts. Following it again changes nothing.
+
+    ``display`` and ``consents`` (co-sponsor slugs) are what the signer kept on the confirmation
+    page; None keeps what was given when signing. They can only take away: a less exposed way to
+    show the name, fewer organizations allowed to write. Anything else is refused whole, and
+    nothing is confirmed.
+    """
     signature = _signature_by_token(token, "confirm", settings.SIGNATURE_CONFIRM_WITHIN)
     if signature.status == Signature.Status.CONFIRMED:
         return signature
@@ -624,9 +643,21 @@ def signature_confirm(*, token: str) -> Signature:
         raise CampaignError(_("This petition is closed."))
     signature.status = Signature.Status.CONFIRMED
     signature.confirmed_at = timezone.now()
-    signature.save(update_fields=["status", "confirmed_at"])
+    signature.save(update_fields=["status", "confirmed_at", "display"])
     _count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=signature.confirmed_at)
     return signature
+    exposure = selectors.DISPLAY_EXPOSURE
+    if display is not None:
+        if display not in exposure or exposure.index(display) > exposure.index(signature.display):
+            raise CampaignError(_("Choose how your name is shown from the options on the page."))
+        signature.display = display
+    if consents is not None:
+        given = SupporterConsent.objects.filter(signature=signature)
+        if set(consents) - set(given.values_list("organization__slug", flat=True)):
+            raise CampaignError(
+                _("You can only keep or withdraw the permissions you gave when signing.")
+            )
+        given.exclude(organization__slug__in=list(consents)).delete()
 
 
 def signature_delete(signature: Signature) -> None:

@@ -37,6 +37,7 @@ from coalition.forms_flow import form_flow
 from coalition.ratelimit import limit
 from members import access
 from members.models import Organization
+    SignatureReviewForm,
 from privacy.sealed import HEADER as SEALED_HEADER
 from privacy.sealed import seal_line, sealer
 
@@ -194,10 +195,6 @@ def _signer_action(request: HttpRequest, token: str, action: str, template: str)
     if request.method == "POST":
         limit(request, scope="signer_link")
         try:
-            if action == "confirm":
-                signature = services.signature_confirm(token=token)
-                messages.success(request, _("Thank you! Your signature is confirmed."))
-                return redirect(services.after_confirm_url(signature) or signature.petition)
             if action == "not_me":
                 services.signature_not_me(token=token)
             else:
@@ -210,7 +207,29 @@ def _signer_action(request: HttpRequest, token: str, action: str, template: str)
 
 @never_cache
 def signature_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    return _signer_action(request, token, "confirm", "campaigns/signature_confirm.html")
+    """GET shows what is being confirmed (petition, name as shown, each consent) with a form to
+    take any of it back; POST confirms. Mail scanners that follow links must not confirm."""
+    template = "campaigns/signature_confirm.html"
+    review = selectors.signature_review_by_token(token=token)
+    reviewed = request.method == "POST" and "review" in request.POST
+    form = None
+    if review is not None and not review.confirmed:
+        form = SignatureReviewForm(request.POST if reviewed else None, review=review)
+    if request.method != "POST":
+        error = None if review is not None else _("This link is not valid or has expired.")
+        return render(request, template, {"review": review, "form": form, "error": error})
+    limit(request, scope="signer_link")
+    changes: dict[str, Any] = {}
+    if form is not None and reviewed:
+        if not form.is_valid():
+            return render(request, template, {"review": review, "form": form}, status=400)
+        changes = form.changes()
+    try:
+        signature = services.signature_confirm(token=token, **changes)
+    except services.CampaignError as exc:
+        return render(request, template, {"error": str(exc)}, status=400)
+    messages.success(request, _("Thank you! Your signature is confirmed."))
+    return redirect(services.after_confirm_url(signature) or signature.petition)
 
 
 @never_cache
