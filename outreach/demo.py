@@ -8,6 +8,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns import joint
 from campaigns.models import Campaign, Signature
 from members.models import Membership
 from outreach import services
@@ -46,8 +47,18 @@ def seed() -> None:
         topic="banking",
         reply_to="replies@coalition.example",
         starts_at=timezone.now() - timedelta(days=1),
-        test_mode=False,  # every demo contact is on a reserved example domain
     )
+    # Every co-sponsor's admin approves it (a joint act): only then may signers send it.
+    admins = [
+        (cs.organization, cs.organization.memberships.filter(role=Membership.Role.ADMIN)[0].user)
+        for cs in campaign.cosponsorships.filter(status="accepted").order_by("pk")
+    ]
+    act = services.letter_campaign_propose(
+        letter_campaign=letter_campaign, organization=admins[0][0], user=admins[0][1]
+    )
+    for organization, admin in admins[1:]:
+        joint.joint_act_answer(act=act, organization=organization, user=admin, approve=True)
+    letter_campaign.refresh_from_db()
     signers = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
     for signature in signers.order_by("pk")[:5]:
         services.letters_send(
