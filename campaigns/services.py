@@ -468,15 +468,15 @@ def _mail_signer(
         context={
             "signature": signature,
             "petition": signature.petition,
+            # What is being confirmed, so a signature someone else filled in is noticed.
+            "review": selectors.signature_review(
+                signature=signature, consents=consents, cosponsors=cosponsors
+            ),
             **_signer_links(signature),
         },
         language=signature.language,
     )
 
-            # What is being confirmed, so a signature someone else filled in is noticed.
-            "review": selectors.signature_review(
-                signature=signature, consents=consents, cosponsors=cosponsors
-            ),
 
 @transaction.atomic
 def signature_create(
