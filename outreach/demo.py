@@ -56,8 +56,8 @@ def seed() -> None:
     act = services.letter_campaign_propose(
         letter_campaign=letter_campaign, organization=admins[0][0], user=admins[0][1]
     )
-    for organization, admin in admins[1:]:
-        joint.joint_act_answer(act=act, organization=organization, user=admin, approve=True)
+    for organization, approver in admins[1:]:
+        joint.joint_act_answer(act=act, organization=organization, user=approver, approve=True)
     letter_campaign.refresh_from_db()
     signers = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
     for signature in signers.order_by("pk")[:5]:
