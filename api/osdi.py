@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, re_path, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -754,10 +754,23 @@ def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
+def _get_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """ninja serves its OpenAPI document to any method; we answer only GET and HEAD."""
+
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in {"GET", "HEAD"}:
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def urlpatterns() -> list[URLPattern]:
     patterns: list[URLPattern] = []
     for pattern in api.urls[0]:
         assert isinstance(pattern, URLPattern)  # noqa: S101 - ninja gives flat patterns
+        if pattern.name == "openapi-json":
+            pattern.callback = _get_only(pattern.callback)
         pattern.callback = _json_405(pattern.callback)
         patterns.append(pattern)
     not_found = re_path(r"^(?P<path>.*)$", _not_found, name="not_found")

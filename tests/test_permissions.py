@@ -56,6 +56,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api import services as api_services
 from campaigns import services as campaign_services
 from campaigns.models import (
     Campaign,
@@ -404,6 +405,36 @@ def vote_as_own_org(w: World, a: Actor) -> dict[str, Any]:
     return {**PROBE, "organization": a.org.slug}
 
 
+def own_token(w: World, a: Actor) -> dict[str, Any]:
+    """An API token of A's (the admins of A revoke it from their page)."""
+    _token, _plain = api_services.token_create(
+        organization=w.a, user=w.admin_a, name="CRM", read=True, write=True
+    )
+    return {"slug": a.org.slug, "pk": _token.pk}
+
+
+# A well-formed token nobody issued: what a person without one of their own can send.
+FORGED_API_TOKEN = "coa_000000000000_" + "A" * 43
+
+
+def osdi_token(w: World, a: Actor) -> str:
+    """The API token each person holds: A's admin A's, C's admin C's (also when putting A's
+    petition in the URL), everyone else none (a forged one). Tokens take read and write."""
+    holders = {"admin_of_cosponsor": (w.a, w.admin_a)}
+    holders |= dict.fromkeys(("admin_of_other_org", "admin_of_other_org_as_a"), (w.c, w.admin_c))
+    if a.role not in holders:
+        return FORGED_API_TOKEN
+    organization, user = holders[a.role]
+    _token, plain = api_services.token_create(
+        organization=organization, user=user, name="CRM", read=True, write=True
+    )
+    return plain
+
+
+def _token_client(w: World, a: Actor) -> Client:
+    return Client(headers={"OSDI-API-Token": osdi_token(w, a)})
+
+
 # --- the table ------------------------------------------------------------------------------
 
 
@@ -423,6 +454,9 @@ class Row:
     # to A). No other page shows it, her own link pages included.
     personal: tuple[str, ...] = ()
     bug: str = ""  # a known access bug: every cell is xfail(strict=True) with this reason
+    # The OSDI API: no session counts there, only the organization's API token that each
+    # person holds (osdi_token). Without it (token=False) every role is anonymous to it.
+    token: bool = False
 
     @property
     def label(self) -> str:
@@ -483,6 +517,46 @@ TABLE: list[Row] = [
     Row("api:signatures", draft_petition, variant="draft", json=True, get="405", post="404"),
     Row("api:openapi", fixed(), get="200", post="405"),
     Row("api:not_found", fixed(path="nope"), get="404", post="404"),
+    # --- the OSDI API: with a session only, nobody is anyone there ---
+    Row("osdi:api-root", fixed(), get="401", post="405"),
+    Row("osdi:petitions", fixed(), get="401", post="405"),
+    Row("osdi:petition", live_petition, get="401", post="405"),
+    Row("osdi:signatures", live_petition, get="401", post="405"),
+    Row("osdi:people", fixed(), get="401", post="405"),
+    Row("osdi:record_signature_helper", live_petition, json=True, get="405", post="401"),
+    Row("osdi:openapi-json", fixed(), get="200", post="405"),
+    Row("osdi:not_found", fixed(path="nope"), get="404", post="404"),
+    # --- the OSDI API with each person's organization token (osdi_token); a valid token's use
+    # is recorded (last_used_at), and reads of supporters go to the export log ---
+    Row("osdi:api-root", fixed(), variant="token", token=True,
+        get="401       401    401    401    200w   200w       200w   401",
+        post="405"),
+    Row("osdi:petitions", fixed(), variant="token", token=True,
+        get="401       401    401    401    200w   200w       200w   401",
+        post="405"),
+    Row("osdi:petition", live_petition, variant="token", token=True,
+        get="401       401    401    401    404w   404w       200w   401",
+        post="405"),
+    Row("osdi:petition", draft_petition, variant="token-draft", token=True,
+        get="401       401    401    401    404w   404w       200w   401",
+        post="405"),
+    Row("osdi:signatures", live_petition, variant="token", token=True,
+        personal=("admin_of_cosponsor",),
+        get="401       401    401    401    404w   404w       200w   401",
+        post="405"),
+    Row("osdi:people", fixed(), variant="token", token=True, personal=("admin_of_cosponsor",),
+        get="401       401    401    401    200w   200w       200w   401",
+        post="405"),
+    Row("osdi:record_signature_helper", live_petition, variant="token", token=True, json=True,
+        get="405",
+        post="401       401    401    401    400w   400w       400w   401"),
+    # --- an organization's API tokens (they read supporters: admins with two-factor) ---
+    Row("api_tokens:tokens", own_org_slug, admin_acts="GET",
+        get="login     login  403    403    200    403        200    403",
+        post="login     login  403    403    400    403        400    403"),
+    Row("api_tokens:revoke", own_token, admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    404    403        302w   403"),
     # --- signer links: Olga holds hers, everyone else a forged one ---
     Row("campaigns:confirm", token("confirm"),
         get="200",
@@ -671,7 +745,7 @@ def _cases() -> list[Any]:
 
 # --- helpers --------------------------------------------------------------------------------
 
-SNAPSHOT_APPS = {"members", "campaigns", "outreach", "outbox", "mfa", "account"}
+SNAPSHOT_APPS = {"api", "members", "campaigns", "outreach", "outbox", "mfa", "account"}
 
 
 def _snapshot() -> dict[str, list[tuple[Any, ...]]]:
@@ -747,7 +821,7 @@ def _assert_answer(response: HttpResponse, expect: Expect) -> None:
 @pytest.mark.parametrize(("row", "method", "role", "expect"), _cases())
 def test_permission_table(world: World, row: Row, method: str, role: str, expect: Expect) -> None:
     actor = actor_for(world, role)
-    client = _client(actor)
+    client = _token_client(world, actor) if row.token else _client(actor)
     url = reverse(row.route, kwargs=row.kwargs(world, actor))
     data = row.data(world, actor) if row.data else ({} if row.json else PROBE)
     before = _snapshot()

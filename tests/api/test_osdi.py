@@ -576,3 +576,9 @@ def test_openapi_document_is_valid_and_lists_every_endpoint(client: Client) -> N
 
 def test_no_docs_page_loads_assets_from_another_host(client: Client) -> None:
     assert client.get("/api/osdi/v1/docs").status_code == 404
+
+
+def test_the_openapi_document_answers_only_get(client: Client) -> None:
+    response = client.post(reverse("osdi:openapi-json"))
+    assert response.status_code == 405
+    assert _status(response)["code"] == 405
