@@ -205,3 +205,26 @@ def test_proposal_mail_is_in_the_organizations_language(live):
         e for e in Email.objects.filter(kind="campaigns.joint_act") if e.to == live.admins[1].email
     ]
     assert "Окончательно закрыть кампанию" in mail.body_text
+
+
+def test_an_objection_from_an_organization_that_left_no_longer_counts(live):
+    act = _propose_close(live)
+    joint.joint_act_answer(
+        act=act, organization=live.orgs[1], user=live.admins[1], approve=False, reason="No."
+    )
+    live.outsider_joins()  # so the campaign keeps two co-sponsors when B leaves
+    services.cosponsor_withdraw(
+        campaign=live.campaign, organization=live.orgs[1], user=live.admins[1]
+    )
+    joint.joint_act_answer(
+        act=act, organization=live.outsider, user=live.outsider_admin, approve=True
+    )
+    assert _status(live) == Campaign.Status.CLOSED
+
+
+def test_the_public_campaign_page_links_to_the_proposals(client, live):
+    _propose_close(live)
+    page = client.get(live.campaign.get_absolute_url()).content.decode()
+    assert reverse("campaigns:history", args=[live.campaign.slug]) in page
+    history = client.get(reverse("campaigns:history", args=[live.campaign.slug])).content.decode()
+    assert "Waiting for the co-sponsors" in history and "unless a co-sponsor objects" in history
