@@ -6,13 +6,15 @@ import re
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import pow
 from campaigns.models import Campaign, IssueArea, JointActAnswer, OutcomeEvent, Petition, Signature
-from campaigns.services import latest_today
 from campaigns.selectors import SignatureReview
+from campaigns.services import latest_today
+from coalition import uploads
 from coalition.countries import CountryField
 from coalition.mailbox import email_validate
 from members.models import Organization
@@ -60,6 +62,9 @@ class CampaignForm(forms.ModelForm):
         image = self.cleaned_data.get("image")
         if image and getattr(image, "size", 0) > 2 * 1024 * 1024:
             raise forms.ValidationError(_("The image is larger than 2 MB."))
+        if isinstance(image, UploadedFile):  # a new upload, not the image kept from before
+            # Checked by content and re-encoded: pixels only, under a random name.
+            return uploads.clean_image(image)
         return image
 
     def clean(self) -> dict[str, Any]:
@@ -277,8 +282,9 @@ class OutcomeForm(forms.ModelForm):
         upload = self.cleaned_data.get("evidence_file")
         if upload and getattr(upload, "size", 0) > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 5 MB."))
-        if upload and not str(upload.name).lower().endswith((".pdf", ".png", ".jpg", ".jpeg")):
-            raise forms.ValidationError(_("Upload a PDF, PNG or JPEG file."))
+        if isinstance(upload, UploadedFile):
+            # By content, not by name: a PDF header, or a picture that decodes (re-encoded).
+            return uploads.clean_evidence(upload)
         return upload
 
     def clean(self) -> dict[str, Any]:

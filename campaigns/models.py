@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from coalition import uploads
 from members.models import Decision, Organization
 from privacy.fields import EncryptedTextField
 
@@ -70,7 +71,10 @@ class Campaign(models.Model):
     summary_ru = models.TextField(_("summary (Russian)"), max_length=600, blank=True)
     body_en = models.TextField(_("text (English, Markdown)"), max_length=20000, blank=True)
     body_ru = models.TextField(_("text (Russian, Markdown)"), max_length=20000, blank=True)
-    image = models.ImageField(_("image"), upload_to="campaigns/", blank=True)
+    image = models.ImageField(
+        _("image"), upload_to=uploads.campaign_image_path, validators=[uploads.validate_image],
+        blank=True,
+    )  # fmt: skip
     image_alt = models.CharField(_("image description"), max_length=200, blank=True)
 
     status = models.CharField(
@@ -368,7 +372,10 @@ class OutcomeEvent(models.Model):
     description_en = models.CharField(_("description (English)"), max_length=500, blank=True)
     description_ru = models.CharField(_("description (Russian)"), max_length=500, blank=True)
     evidence_url = models.URLField(_("evidence link"), blank=True)
-    evidence_file = models.FileField(_("evidence file"), upload_to="evidence/", blank=True)
+    evidence_file = models.FileField(
+        _("evidence file"), upload_to=uploads.evidence_path, validators=[uploads.validate_evidence],
+        blank=True,
+    )  # fmt: skip
     system = models.BooleanField(default=False)
     link = models.CharField(max_length=200, blank=True)  # e.g. "#reply-12" on the campaign page
     recorded_by = models.ForeignKey(

@@ -18,6 +18,7 @@ from campaigns.models import (
     CampaignRevision,
     CoSponsorship,
     IssueArea,
+    OutcomeEvent,
     Petition,
     PetitionCountryCount,
     Signature,
@@ -230,3 +231,12 @@ def signature_review_by_token(*, token: str) -> SignatureReview | None:
         Signature.objects.select_related("petition__campaign").filter(pk=signature_id).first()
     )
     return None if signature is None else signature_review(signature=signature)
+
+
+def outcome_evidence_public(*, pk: int) -> OutcomeEvent | None:
+    """An outcome with an evidence file, on a campaign the public may see."""
+    return (
+        OutcomeEvent.objects.filter(pk=pk, campaign__status__in=PUBLIC_STATUSES)
+        .exclude(evidence_file="")
+        .first()
+    )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("petitions/<slug:slug>/", views.petition_detail, name="petition"),
     path("petitions/<slug:slug>/sent/", views.sign_sent, name="sign_sent"),
     path("embed/petitions/<slug:slug>/", views.petition_embed, name="embed"),
+    path("evidence/<int:pk>/", views.outcome_evidence, name="evidence"),
     path("signatures/confirm/<str:token>/", views.signature_confirm, name="confirm"),
     path("signatures/not-me/<str:token>/", views.signature_not_me, name="not_me"),
     path("signatures/withdraw/<str:token>/", views.signature_withdraw, name="withdraw"),

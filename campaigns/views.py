@@ -12,7 +12,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,14 +37,15 @@ from campaigns.forms import (
     OutcomeForm,
     PetitionForm,
     SignatureForm,
+    SignatureReviewForm,
 )
 from campaigns.limits import sign_limits
 from campaigns.models import Campaign, CoSponsorship, JointAct, JointActAnswer, Petition
+from coalition import uploads
 from coalition.forms_flow import form_flow
 from coalition.ratelimit import limit
 from members import access
 from members.models import Organization
-    SignatureReviewForm,
 from privacy.sealed import HEADER as SEALED_HEADER
 from privacy.sealed import seal_line, sealer
 
@@ -87,6 +95,27 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
         },
     )
+
+
+def outcome_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Evidence files are downloaded, never shown by the browser: they come from any co-sponsor's
+    editor, and even a checked PDF is not something to render on our origin."""
+    event = selectors.outcome_evidence_public(pk=pk)
+    if event is None:
+        raise Http404
+    extension = uploads.stored_extension(event.evidence_file.name or "")
+    try:
+        handle = event.evidence_file.open("rb")
+    except OSError:  # the row outlived its file (a restore without the media volume)
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"evidence-{event.pk}{extension}",
+        content_type=uploads.CONTENT_TYPES.get(extension, "application/octet-stream"),
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:

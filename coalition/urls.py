@@ -27,8 +27,12 @@ urlpatterns = [
     path("", include("campaigns.urls")),
 ]
 
-# Uploaded campaign images. In production a reverse proxy serves MEDIA_ROOT (docs/deploy.md).
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded campaign images (development only; in production the reverse proxy serves them,
+# docs/deploy.md). Evidence files are never served from /media/: they are downloaded as
+# attachments through campaigns:evidence, here and in production.
+urlpatterns += static(
+    f"{settings.MEDIA_URL}campaigns/", document_root=settings.MEDIA_ROOT / "campaigns"
+)
 
 # Provider webhooks (bounces, complaints, inbound replies), mounted only for the provider in use
 # and only with ANYMAIL_WEBHOOK_SECRET set: without it anyone could post a fake official reply.

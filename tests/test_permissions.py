@@ -491,6 +491,8 @@ TABLE: list[Row] = [
     Row("campaigns:petition", draft_petition, variant="draft", get="404", post="404"),
     Row("campaigns:embed", live_petition, get="200", post="400"),
     Row("campaigns:embed", draft_petition, variant="draft", get="404", post="404"),
+    # The world's outcome has no evidence file (tests/campaigns/test_uploads.py has one).
+    Row("campaigns:evidence", lambda w, a: {"pk": w.outcome.pk}, get="404", post="404"),
     Row("campaigns:sign_sent", live_petition, get="200", post="200"),
     Row("campaigns:sign_sent", draft_petition, variant="draft", get="404", post="404",
         ),
