@@ -21,6 +21,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, re_path, reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -470,7 +471,7 @@ def _page(
         query["per_page"] = str(per_page)
         return _url(name, *args, query=query.urlencode())
 
-    links: dict[str, Any] = {"curies": CURIES, "self": link(page), key: []}
+    links: dict[str, Any] = {"curies": CURIES, "self": link(page)}
     if page < pages:
         links["next"] = link(page + 1)
     if 1 < page <= pages + 1:
@@ -748,6 +749,8 @@ def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                     headers={"Allow": allowed},
                 ),
             )
+        # Supporters' personal data must not be kept by any cache between the CRM and us.
+        add_never_cache_headers(response)
         return response
 
     wrapper.csrf_exempt = True  # type: ignore[attr-defined]

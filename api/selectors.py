@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, Max, Min, OuterRef, QuerySet
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 
 from api.models import ApiToken
 from campaigns.models import CoSponsorship, Petition, Signature, SupporterConsent
@@ -36,8 +36,13 @@ def petitions_of(
         )
         .select_related("campaign")
         .annotate(
-            # GREATEST skips NULLs in PostgreSQL: a campaign that never went live or closed.
-            modified=Greatest("created_at", "campaign__went_live_at", "campaign__closed_at")
+            # A campaign that never went live or closed has NULLs there, which SQLite's MAX()
+            # (unlike PostgreSQL's GREATEST) would return.
+            modified=Greatest(
+                "created_at",
+                Coalesce("campaign__went_live_at", "created_at"),
+                Coalesce("campaign__closed_at", "created_at"),
+            )
         )
     )
     if modified_after is not None:

@@ -319,6 +319,13 @@ def test_a_person_carries_the_fields_a_crm_needs(world: World, client: Client) -
     assert "@" not in person["identifiers"][0]
 
 
+def test_supporters_are_never_cached(world: World, client: Client) -> None:
+    sign(world.live.petition, "olga@example.org", consents=[world.a])
+    response = get(client, people_url(), world.read)
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
 def test_signatures_of_a_petition_show_only_consenting_confirmed_signers(
     world: World, client: Client
 ) -> None:
