@@ -711,8 +711,9 @@ def record_signature_helper(
     limit(request, scope="osdi_sign", key=f"api-token:{token.pk}")
     domain = email_domain(form.cleaned_data["email"])
     limit(request, scope="osdi_sign_domain", key=f"api-token:{token.pk}:domain:{domain}")
+    ours = dict(settings.LANGUAGES)
     language = next(
-        (code for code in body.person.languages_spoken if code in dict(settings.LANGUAGES)),
+        (code[:2].lower() for code in body.person.languages_spoken if code[:2].lower() in ours),
         translation.get_language() or settings.LANGUAGE_CODE,
     )
     try:

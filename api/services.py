@@ -79,7 +79,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
     an admin there: a person removed from the team cannot go on reading supporters with a
     token they copied on their way out.
     """
-    match = _TOKEN.match(raw.strip())
+    match = _TOKEN.fullmatch(raw.strip())
     if match is None:
         return None
     prefix, secret = match.groups()

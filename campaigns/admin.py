@@ -48,8 +48,16 @@ class CampaignAdmin(admin.ModelAdmin):
 class SupporterExportAdmin(admin.ModelAdmin):
     """Who exported supporters, when: read-only for everyone."""
 
-    list_display = ["exported_at", "campaign", "organization", "exported_by", "row_count"]
-    list_filter = ["organization"]
+    list_display = [
+        "exported_at",
+        "campaign",
+        "organization",
+        "exported_by",
+        "row_count",
+        "channel",
+        "api_token",
+    ]
+    list_filter = ["organization", "channel"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

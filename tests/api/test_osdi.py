@@ -30,7 +30,7 @@ from members.models import Membership, Organization, User
 from outbox.models import Email
 from privacy import services as privacy_services
 from tests.api.conftest import LivePetition
-from tests.factories import make_admin
+from tests.factories import make_admin, make_staff, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -589,3 +589,20 @@ def test_the_openapi_document_answers_only_get(client: Client) -> None:
     response = client.post(reverse("osdi:openapi-json"))
     assert response.status_code == 405
     assert _status(response)["code"] == 405
+
+
+def test_the_persons_language_picks_the_confirmation_mails(world: World, client: Client) -> None:
+    body = person_body(languages_spoken=["de", "RU-ru"])
+    assert post(client, helper_url(world.live.petition), world.write, body).status_code == 202
+    assert Signature.objects.get().language == "ru"
+
+
+def test_staff_see_api_reads_in_the_export_log(world: World, client: Client) -> None:
+    sign(world.live.petition, "olga@example.org", consents=[world.a])
+    get(client, people_url(), world.read)
+    staff, secret = make_staff()
+    staff_client = Client()
+    sign_in(staff_client, staff, secret)
+    page = staff_client.get(reverse("admin:campaigns_supporterexport_changelist"))
+    assert page.status_code == 200
+    assert "CRM (coa_" in page.content.decode()
