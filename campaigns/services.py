@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from campaigns import joint, selectors, signing
+from campaigns import events, joint, selectors, signing
 from campaigns.models import (
     Campaign,
     CampaignEndorsement,
@@ -235,6 +235,7 @@ def cosponsor_respond(*, cosponsorship: CoSponsorship, user: User, accept: bool)
     ):
         campaign.status = Campaign.Status.LIVE
         campaign.save(update_fields=["status"])
+        events.event_emit(events.CAMPAIGN_STATUS_CHANGED, campaign=campaign)
     return cosponsorship
 
 
@@ -254,6 +255,7 @@ def cosponsor_withdraw(*, campaign: Campaign, organization: Organization, user: 
     ):
         campaign.status = Campaign.Status.PAUSED
         campaign.save(update_fields=["status"])
+        events.event_emit(events.CAMPAIGN_STATUS_CHANGED, campaign=campaign)
     return campaign
 
 
@@ -277,6 +279,7 @@ def campaign_go_live(*, campaign: Campaign, organization: Organization, user: Us
     campaign.status = Campaign.Status.LIVE
     campaign.went_live_at = campaign.went_live_at or timezone.now()
     campaign.save(update_fields=["status", "went_live_at"])
+    events.event_emit(events.CAMPAIGN_STATUS_CHANGED, campaign=campaign)
     return campaign
 
 
@@ -367,7 +370,8 @@ def _campaign_close_apply(
     campaign.result_summary = result_summary.strip()
     campaign.closed_at = timezone.now()
     campaign.save(update_fields=["status", "result", "result_summary", "closed_at"])
-    OutcomeEvent.objects.create(
+    events.event_emit(events.CAMPAIGN_STATUS_CHANGED, campaign=campaign)
+    outcome = OutcomeEvent.objects.create(
         campaign=campaign,
         kind=OutcomeEvent.Kind.RESULT,
         date=timezone.localdate(),
@@ -375,6 +379,7 @@ def _campaign_close_apply(
         recorded_by=organization,
         recorded_by_user=user,
     )
+    events.event_emit(events.OUTCOME_RECORDED, outcome=outcome)
     return campaign
 
 
@@ -645,6 +650,7 @@ def signature_confirm(
     signature.confirmed_at = timezone.now()
     signature.save(update_fields=["status", "confirmed_at", "display"])
     _count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=signature.confirmed_at)
+    events.event_emit(events.SIGNATURE_CONFIRMED, signature=signature)
     return signature
     exposure = selectors.DISPLAY_EXPOSURE
     if display is not None:
@@ -671,13 +677,17 @@ def signature_delete(signature: Signature) -> None:
 @transaction.atomic
 def signature_not_me(*, token: str) -> None:
     """ "It wasn't me": someone used this address; delete the signature and its data."""
-    signature_delete(_signature_by_token(token, "not-me", None))
+    signature = _signature_by_token(token, "not-me", None)
+    events.event_emit(events.PERSON_WITHDRAWN, signature=signature)
+    signature_delete(signature)
 
 
 @transaction.atomic
 def signature_withdraw(*, token: str) -> None:
     """The signer takes the signature back; their personal data is deleted with it."""
-    signature_delete(_signature_by_token(token, "withdraw", None))
+    signature = _signature_by_token(token, "withdraw", None)
+    events.event_emit(events.PERSON_WITHDRAWN, signature=signature)
+    signature_delete(signature)
 
 
 def signatures_remind_and_expire(*, now: datetime | None = None) -> tuple[int, int]:
@@ -799,7 +809,7 @@ def _milestones(petition: Petition, before: int) -> None:
     after = petition.confirmed_count
     for threshold in sorted({*MILESTONES, petition.goal}):
         if before < threshold <= after:
-            OutcomeEvent.objects.create(
+            milestone = OutcomeEvent.objects.create(
                 campaign_id=petition.campaign_id,
                 kind=OutcomeEvent.Kind.MILESTONE,
                 date=timezone.now().date(),
@@ -813,6 +823,7 @@ def _milestones(petition: Petition, before: int) -> None:
                 ),
                 system=True,
             )
+            events.event_emit(events.OUTCOME_RECORDED, outcome=milestone)
 
 
 def signature_counts_rebuild(*, petition: Petition) -> None:
@@ -933,7 +944,7 @@ def outcome_record(
     _check_outcome(
         kind=kind, date=date, evidence_url=evidence_url, description=description_en + description_ru
     )
-    return OutcomeEvent.objects.create(
+    outcome = OutcomeEvent.objects.create(
         campaign=campaign,
         kind=kind,
         date=date,
@@ -944,6 +955,8 @@ def outcome_record(
         recorded_by=organization,
         recorded_by_user=user,
     )
+    events.event_emit(events.OUTCOME_RECORDED, outcome=outcome)
+    return outcome
 
 
 @transaction.atomic
@@ -970,7 +983,7 @@ def outcome_system(
     *, campaign_id: int, kind: str, description_en: str, description_ru: str = "", link: str = ""
 ) -> OutcomeEvent:
     """An event the platform records by itself (deliveries, letter waves, replies)."""
-    return OutcomeEvent.objects.create(
+    outcome = OutcomeEvent.objects.create(
         campaign_id=campaign_id,
         kind=kind,
         date=timezone.localdate(),
@@ -979,3 +992,5 @@ def outcome_system(
         link=link,
         system=True,
     )
+    events.event_emit(events.OUTCOME_RECORDED, outcome=outcome)
+    return outcome

@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "privacy",
     "outbox",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,8 @@ CELERY_BEAT_SCHEDULE = {
     "joint-acts-settle": {"task": "campaigns.tasks.joint_acts_settle", "schedule": 60.0},
     "outreach-surveys": {"task": "outreach.tasks.reply_surveys_due", "schedule": 3600.0},
     "privacy-retention": {"task": "privacy.tasks.retention_purge", "schedule": 86400.0},
+    "webhooks-relay": {"task": "webhooks.tasks.webhooks_relay", "schedule": 5.0},
+    "webhooks-purge": {"task": "webhooks.tasks.webhooks_purge", "schedule": 86400.0},
     "signature-reminders": {
         "task": "campaigns.tasks.signatures_remind_and_expire",
         "schedule": 600.0,
@@ -330,6 +333,25 @@ if OUTBOX_STUCK_AFTER_SECONDS < 120 and not TESTING:
     raise ImproperlyConfigured("COALITION_OUTBOX_STUCK_AFTER_SECONDS must be at least 120.")
 OUTBOX_RELAY_BATCH = env_int("COALITION_OUTBOX_RELAY_BATCH", 200)
 OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("COALITION_MESSAGE_ID_DOMAIN", "coalition.example")
+
+# --- Webhooks to member organizations' own tools (webhooks/) --------------------------------
+# Plain http and loopback receivers: development only (tests switch it on for their receiver).
+WEBHOOKS_ALLOW_LOOPBACK = DEBUG
+WEBHOOKS_ENDPOINTS_PER_ORGANIZATION = env_int("COALITION_WEBHOOKS_ENDPOINTS_PER_ORG", 10)
+# Retries with exponential backoff and jitter, for this long after the event.
+WEBHOOKS_RETRY_FOR = timedelta(hours=env_int("COALITION_WEBHOOKS_RETRY_HOURS", 24))
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("COALITION_WEBHOOKS_RETRY_BASE_SECONDS", 30)
+# An endpoint is switched off (and its admins mailed) after this many failed attempts in a row.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("COALITION_WEBHOOKS_DISABLE_AFTER_FAILURES", 20)
+# After a secret is rotated the old one keeps signing, beside the new one, for this long.
+WEBHOOKS_SECRET_OVERLAP = timedelta(hours=env_int("COALITION_WEBHOOKS_SECRET_OVERLAP_HOURS", 24))
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env_float("COALITION_WEBHOOKS_CONNECT_TIMEOUT", 3.0)
+WEBHOOKS_TIMEOUT_SECONDS = env_float("COALITION_WEBHOOKS_TIMEOUT", 10.0)
+# A delivery still SENDING after this long lost its worker (webhook_send's limit is 60 s).
+WEBHOOKS_STUCK_AFTER_SECONDS = env_int("COALITION_WEBHOOKS_STUCK_AFTER_SECONDS", 300)
+WEBHOOKS_RELAY_BATCH = env_int("COALITION_WEBHOOKS_RELAY_BATCH", 200)
+# Bodies of finished deliveries (they may carry signers' data) are emptied after this long.
+WEBHOOKS_PAYLOAD_RETENTION = timedelta(days=env_int("COALITION_WEBHOOKS_PAYLOAD_DAYS", 30))
 
 # --- Accounts (django-allauth) ------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns import events
 from campaigns.models import Campaign, Signature
 from campaigns.services import signature_delete
 from campaigns.signing import email_digest
@@ -54,6 +55,7 @@ def _erase(digest: str) -> int:
     are addressed to the officials), but lose the link to the signer.
     """
     signatures = list(Signature.objects.select_for_update().filter(email_digest=digest))
+    events.event_emit(events.PERSON_ERASED, signatures=signatures)
     for signature in signatures:
         signature_delete(signature)
     erased = len(signatures)

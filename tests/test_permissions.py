@@ -75,6 +75,8 @@ from outreach import services as outreach_services
 from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery
 from tests.campaigns.conftest import LiveCampaign
 from tests.factories import UserFactory, make_admin, make_member, make_staff, sign_in
+from webhooks.models import Delivery as WebhookDelivery
+from webhooks.models import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -371,6 +373,40 @@ def at_letter_campaign(action: str) -> Kwargs:
         "pk": w.letter_campaign.pk,
         "action": action,
     }
+
+
+def _webhook_of_a(w: World) -> tuple[Endpoint, WebhookDelivery]:
+    """A's webhook endpoint with one delivered event (made on first use, like screening_org)."""
+    endpoint, _created = Endpoint.objects.get_or_create(
+        organization=w.a,
+        defaults={
+            "url": "https://crm.alpha.example.org/hooks",
+            "events": ["campaign.status_changed"],
+            "secret": "whsec_" + "A" * 44,
+        },
+    )
+    delivery, _created = WebhookDelivery.objects.get_or_create(
+        endpoint=endpoint,
+        event_id="msg_permission_table",
+        defaults={
+            "event_type": "campaign.status_changed",
+            "occurred_at": timezone.now(),
+            "payload": '{"type":"campaign.status_changed"}',
+            "status": WebhookDelivery.Status.DELIVERED,
+            "attempts": 1,
+            "expires_at": timezone.now(),
+        },
+    )
+    return endpoint, delivery
+
+
+def at_webhook(**extra: Any) -> Kwargs:
+    return lambda w, a: {"org": a.org.slug, "pk": _webhook_of_a(w)[0].pk, **extra}
+
+
+def at_webhook_delivery(w: World, a: Actor) -> dict[str, Any]:
+    endpoint, delivery = _webhook_of_a(w)
+    return {"org": a.org.slug, "pk": endpoint.pk, "delivery": delivery.pk}
 
 
 def at_delivery(w: World, a: Actor) -> dict[str, Any]:
@@ -700,6 +736,25 @@ TABLE: list[Row] = [
     Row("results:campaign_dashboard", staff_dashboard, variant="staff",
         get="login     login  404    404    404    404        404    200",
         post="login     login  404    404    404    404        404    200"),
+    # --- webhooks: the organization's admins only (they decide where supporters' data goes) ---
+    Row("webhooks:endpoints", own_org, admin_acts="GET",
+        get="login     login  403    403    200    403        200    403",
+        post="login     login  403    403    400    403        400    403"),
+    Row("webhooks:endpoint", at_webhook(), admin_acts="GET",
+        get="login     login  403    403    404    403        200    403",
+        post="login     login  403    403    404    403        400    403"),
+    Row("webhooks:endpoint_rotate", at_webhook(), admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    404    403        200w   403"),
+    Row("webhooks:endpoint_enable", at_webhook(), admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    404    403        302    403"),
+    Row("webhooks:endpoint_delete", at_webhook(), admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    404    403        302w   403"),
+    Row("webhooks:delivery_replay", at_webhook_delivery, admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    404    403        302w   403"),
 ]
 # fmt: on
 
@@ -747,7 +802,7 @@ def _cases() -> list[Any]:
 
 # --- helpers --------------------------------------------------------------------------------
 
-SNAPSHOT_APPS = {"api", "members", "campaigns", "outreach", "outbox", "mfa", "account"}
+SNAPSHOT_APPS = {"api", "members", "campaigns", "outreach", "outbox", "mfa", "account", "webhooks"}
 
 
 def _snapshot() -> dict[str, list[tuple[Any, ...]]]:
