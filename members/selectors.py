@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -37,6 +37,24 @@ def organization_for_viewer(*, slug: str, user: User | AnonymousUser) -> Organiz
     if organization is not None or not user.is_authenticated:
         return organization
     return Organization.objects.filter(slug=slug, memberships__user=user).first()
+
+
+def applications_by(*, user: User) -> QuerySet[Organization]:
+    """Every application this account made, whatever became of it (the per-account cap)."""
+    # Applications made before applied_by was recorded count through their first admin.
+    return Organization.objects.filter(
+        Q(applied_by=user)
+        | Q(applied_by__isnull=True, memberships__user=user, memberships__role="admin")
+    ).distinct()
+
+
+def application_in_progress(*, user: User) -> Organization | None:
+    """The account's application still being screened or voted on, if any (one at a time)."""
+    return (
+        applications_by(user=user)
+        .filter(status__in=[Organization.Status.SCREENING, Organization.Status.APPLIED])
+        .first()
+    )
 
 
 def organization_admins(*, organization: Organization) -> QuerySet[Membership]:

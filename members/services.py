@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -21,7 +21,12 @@ from django.utils.translation import gettext as _
 
 from coalition.ratelimit import keyed_hash
 from members.models import Decision, Invitation, Membership, Organization, User, Vote
-from members.selectors import decision_electorate, organizations_members
+from members.selectors import (
+    application_in_progress,
+    applications_by,
+    decision_electorate,
+    organizations_members,
+)
 from outbox.services import email_enqueue_template
 from privacy.sealed import public_key_parse
 
@@ -57,14 +62,6 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def _applications_by(user: User) -> QuerySet[Organization]:
-    # Applications made before applied_by was recorded count through their first admin.
-    return Organization.objects.filter(
-        Q(applied_by=user)
-        | Q(applied_by__isnull=True, memberships__user=user, memberships__role="admin")
-    ).distinct()
-
-
 @transaction.atomic
 def organization_apply(
     *,
@@ -90,10 +87,8 @@ def organization_apply(
     # Locking the applicant's row orders two simultaneous applications, so both cannot pass
     # the caps below.
     User.objects.select_for_update().filter(pk=user.pk).first()
-    mine = _applications_by(user)
-    pending = mine.filter(
-        status__in=[Organization.Status.SCREENING, Organization.Status.APPLIED]
-    ).first()
+    mine = applications_by(user=user)
+    pending = application_in_progress(user=user)
     if pending is not None:
         raise MembershipError(
             _(

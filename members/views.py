@@ -76,7 +76,11 @@ def organization_apply(request: HttpRequest) -> HttpResponse:
                     ),
                 )
                 return redirect(organization)
-    return render(request, "members/organization_apply.html", {"form": form})
+    return render(
+        request,
+        "members/organization_apply.html",
+        {"form": form, "in_progress": selectors.application_in_progress(user=user)},
+    )
 
 
 @login_required

@@ -209,6 +209,9 @@ def test_second_application_while_one_is_pending_is_refused_clearly(client):
         response.content.decode()
     )
     assert not Organization.objects.filter(name="Second Org").exists()
+    # The form says so before anything is typed, too.
+    page = client.get(reverse("members:apply")).content.decode()
+    assert "Your application for Vilnius Emigre Center is still in progress." in page
 
 
 def _screen_url(organization: Organization) -> str:
@@ -220,6 +223,8 @@ def test_staff_screen_in_an_application_and_members_are_mailed(
 ):
     organization = organization_apply(user=UserFactory(), **APPLICATION)
     staff = _staff_client(client)
+    change = reverse("admin:members_organization_change", args=[organization.pk])
+    assert _screen_url(organization) in client.get(change).content.decode()
     page = client.get(_screen_url(organization))
     assert page.status_code == 200
     assert "Help with residence permits." in page.content.decode()
