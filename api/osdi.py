@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -452,6 +452,27 @@ def _modified_after(raw: str | None) -> datetime | None:
     return moment
 
 
+_CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,18})$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _cursor_text(cursor: selectors.Cursor) -> str:
+    moment, pk = cursor
+    return f"{(moment - _EPOCH) // timedelta(microseconds=1)}.{pk}"
+
+
+def _cursor(raw: str | None) -> selectors.Cursor | None:
+    if raw is None:
+        return None
+    match = _CURSOR.match(raw)
+    try:
+        if match is None:
+            raise ValueError(raw)
+        return _EPOCH + timedelta(microseconds=int(match.group(1))), int(match.group(2))
+    except (ValueError, OverflowError):
+        raise OsdiError(400, _("This cursor is not one we gave; follow _links.next.")) from None
+
+
 def _page(
     request: HttpRequest,
     *,
@@ -462,18 +483,25 @@ def _page(
     total: int,
     page: int,
     per_page: int,
+    next_cursor: selectors.Cursor | None,
 ) -> dict[str, Any]:
     pages = max(1, -(-total // per_page))
 
-    def link(number: int) -> dict[str, str]:
+    def link(number: int, cursor: selectors.Cursor | None = None) -> dict[str, str]:
         query = request.GET.copy()
         query["page"] = str(number)
         query["per_page"] = str(per_page)
+        query.pop("cursor", None)
+        if cursor is not None:
+            query["cursor"] = _cursor_text(cursor)
         return _url(name, *args, query=query.urlencode())
 
-    links: dict[str, Any] = {"curies": CURIES, "self": link(page)}
-    if page < pages:
-        links["next"] = link(page + 1)
+    links: dict[str, Any] = {
+        "curies": CURIES,
+        "self": _url(name, *args, query=request.GET.urlencode()),
+    }
+    if next_cursor is not None:
+        links["next"] = link(page + 1, next_cursor)
     if 1 < page <= pages + 1:
         links["prev"] = link(page - 1)
     return {
@@ -492,6 +520,11 @@ Filter = Query(
     None,
     description="Only modified_date gt '<ISO 8601 time>' is supported, e.g. "
     "modified_date gt '2026-01-01T00:00:00Z'",
+)
+CursorParam = Query(
+    None,
+    description="Set in _links.next: the page then starts after the previous page's last "
+    "record, so nobody is skipped when someone earlier in the list is removed meanwhile",
 )
 
 
@@ -538,21 +571,29 @@ def petitions(
     page: int = PageNumber,
     per_page: int = PageSize,
     filter: str | None = Filter,
+    cursor: str | None = CursorParam,
 ) -> dict[str, Any]:
     token = _token(request)
-    after = _modified_after(filter)
-    found = selectors.petitions_of(organization=token.organization, modified_after=after)
-    total = found.count()
-    start = (page - 1) * per_page
+    modified_after, after = _modified_after(filter), _cursor(cursor)
+    total = selectors.petitions_of(
+        organization=token.organization, modified_after=modified_after
+    ).count()
+    found = selectors.petitions_of(
+        organization=token.organization, modified_after=modified_after, after=after
+    )
+    start = 0 if after is not None else (page - 1) * per_page
+    rows = list(found[start : start + per_page + 1])
+    more, rows = len(rows) > per_page, rows[:per_page]
     return _page(
         request,
         name="petitions",
         args=(),
         key="osdi:petitions",
-        items=[_petition(p) for p in found[start : start + per_page]],
+        items=[_petition(p) for p in rows],
         total=total,
         page=page,
         per_page=per_page,
+        next_cursor=(rows[-1].modified, rows[-1].pk) if more else None,  # type: ignore[attr-defined]
     )
 
 
@@ -590,17 +631,27 @@ def signatures(
     page: int = PageNumber,
     per_page: int = PageSize,
     filter: str | None = Filter,
+    cursor: str | None = CursorParam,
 ) -> dict[str, Any]:
     token = _token(request)
     found_petition = _petition_or_404(token, slug)
+    after, start = _cursor(cursor), (page - 1) * per_page
+    modified_after = _modified_after(filter)
+    total = selectors.petition_supporters(
+        organization=token.organization, petition=found_petition, modified_after=modified_after
+    ).count()
     found = selectors.petition_supporters(
         organization=token.organization,
         petition=found_petition,
-        modified_after=_modified_after(filter),
+        modified_after=modified_after,
+        after=after,
     )
-    total = found.count()
-    start = (page - 1) * per_page
-    rows = list(found[start : start + per_page])
+    if after is not None:
+        start = 0
+    rows = list(found[start : start + per_page + 1])
+    more, rows = len(rows) > per_page, rows[:per_page]
+    last = rows[-1] if rows else None
+    next_cursor = (last.confirmed_at or last.created_at, last.pk) if more and last else None
     services.supporter_api_read_record(token=token, rows={found_petition.campaign_id: len(rows)})
     return _page(
         request,
@@ -611,6 +662,7 @@ def signatures(
         total=total,
         page=page,
         per_page=per_page,
+        next_cursor=next_cursor,
     )
 
 
@@ -627,15 +679,17 @@ def people(
     page: int = PageNumber,
     per_page: int = PageSize,
     filter: str | None = Filter,
+    cursor: str | None = CursorParam,
 ) -> dict[str, Any]:
     token = _token(request)
-    after = _modified_after(filter)
-    total = selectors.people_count(organization=token.organization, modified_after=after)
-    found = selectors.people_page(
+    modified_after = _modified_after(filter)
+    total = selectors.people_count(organization=token.organization, modified_after=modified_after)
+    found, next_cursor = selectors.people_page(
         organization=token.organization,
-        modified_after=after,
+        modified_after=modified_after,
         offset=(page - 1) * per_page,
         limit=per_page,
+        after=_cursor(cursor),
     )
     services.supporter_api_read_record(
         token=token, rows=Counter(p.signature.petition.campaign_id for p in found)
@@ -651,6 +705,7 @@ def people(
         total=total,
         page=page,
         per_page=per_page,
+        next_cursor=next_cursor,
     )
 
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, Max, Min, OuterRef, QuerySet
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
 from api.models import ApiToken
 from campaigns.models import CoSponsorship, Petition, Signature, SupporterConsent
 from members.models import Organization
+
+# Where the previous page ended: (modified_date, id) of its last row. Pages that start after a
+# row rather than at an offset skip nobody when someone earlier in the list withdraws meanwhile.
+Cursor = tuple[datetime, int]
 
 
 def organization_tokens(*, organization: Organization) -> QuerySet[ApiToken]:
@@ -25,7 +29,10 @@ def organization_tokens(*, organization: Organization) -> QuerySet[ApiToken]:
 
 
 def petitions_of(
-    *, organization: Organization, modified_after: datetime | None = None
+    *,
+    organization: Organization,
+    modified_after: datetime | None = None,
+    after: Cursor | None = None,
 ) -> QuerySet[Petition]:
     """Petitions of the campaigns this organization co-sponsors, with a modified_date, oldest
     change first."""
@@ -47,6 +54,9 @@ def petitions_of(
     )
     if modified_after is not None:
         petitions = petitions.filter(modified__gt=modified_after)
+    if after is not None:
+        moment, pk = after
+        petitions = petitions.filter(Q(modified__gt=moment) | Q(modified=moment, pk__gt=pk))
     return petitions.order_by("modified", "pk")
 
 
@@ -64,7 +74,11 @@ def supporter_signatures(*, organization: Organization) -> QuerySet[Signature]:
 
 
 def petition_supporters(
-    *, organization: Organization, petition: Petition, modified_after: datetime | None
+    *,
+    organization: Organization,
+    petition: Petition,
+    modified_after: datetime | None,
+    after: Cursor | None = None,
 ) -> QuerySet[Signature]:
     """This petition's signatures that this organization may see, oldest confirmation first."""
     signatures = (
@@ -74,6 +88,11 @@ def petition_supporters(
     )
     if modified_after is not None:
         signatures = signatures.filter(confirmed_at__gt=modified_after)
+    if after is not None:
+        moment, pk = after
+        signatures = signatures.filter(
+            Q(confirmed_at__gt=moment) | Q(confirmed_at=moment, pk__gt=pk)
+        )
     return signatures.order_by("confirmed_at", "pk")
 
 
@@ -83,6 +102,7 @@ class Person:
     gives it."""
 
     digest: str
+    latest: int  # the id of that signature: with modified, where the next page starts
     modified: datetime  # the newest confirmation of a signature consenting to the organization
     consented: datetime  # the first one: since when the organization may write
     signature: Signature
@@ -93,21 +113,31 @@ def people_count(*, organization: Organization, modified_after: datetime | None)
 
 
 def people_page(
-    *, organization: Organization, modified_after: datetime | None, offset: int, limit: int
-) -> list[Person]:
+    *,
+    organization: Organization,
+    modified_after: datetime | None,
+    offset: int,
+    limit: int,
+    after: Cursor | None = None,
+) -> tuple[list[Person], Cursor | None]:
     """One page of people, oldest change first (a sync that resumes from its newest
-    modified_date misses nobody), each with their newest consenting signature."""
-    rows = list(
-        _people(organization=organization, modified_after=modified_after).order_by(
-            "modified", "email_digest"
-        )[offset : offset + limit]
-    )
+    modified_date misses nobody), each with their newest consenting signature; and where the
+    next page starts (None on the last one). With ``after``, the page starts there, not at
+    ``offset``."""
+    people = _people(organization=organization, modified_after=modified_after)
+    if after is not None:
+        moment, pk = after
+        people = people.filter(Q(modified__gt=moment) | Q(modified=moment, latest__gt=pk))
+        offset = 0
+    rows = list(people.order_by("modified", "latest")[offset : offset + limit + 1])
+    more, rows = len(rows) > limit, rows[:limit]
     signatures = Signature.objects.select_related("petition", "source").in_bulk(
         [row["latest"] for row in rows]
     )
-    return [
+    found = [
         Person(
             digest=row["email_digest"],
+            latest=row["latest"],
             modified=row["modified"],
             consented=row["consented"],
             signature=signatures[row["latest"]],
@@ -115,6 +145,7 @@ def people_page(
         for row in rows
         if row["latest"] in signatures  # erased between the two queries: leave them out
     ]
+    return found, ((rows[-1]["modified"], rows[-1]["latest"]) if more else None)
 
 
 def _people(*, organization: Organization, modified_after: datetime | None) -> QuerySet:

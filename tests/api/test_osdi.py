@@ -305,6 +305,33 @@ def test_people_sync_gets_every_consenting_person_once_and_nobody_else(
     assert body.json()["total_records"] == 0
 
 
+def _emails(body: dict[str, Any]) -> list[str]:
+    return [p["email_addresses"][0]["address"] for p in body["_embedded"]["osdi:people"]]
+
+
+def test_a_withdrawal_during_a_sync_skips_nobody(world: World, client: Client) -> None:
+    signatures = [
+        sign(world.live.petition, f"p{i}@example.org", consents=[world.a]) for i in range(6)
+    ]
+    first = get(client, people_url(), world.read, per_page=3).json()
+    assert _emails(first) == ["p0@example.org", "p1@example.org", "p2@example.org"]
+    # Someone the client has already seen withdraws before it asks for the next page: counting
+    # by offset, page 2 would now start at p4 and p3 would never reach the CRM.
+    campaign_services.signature_withdraw(token=token_make(signatures[0].pk, "withdraw"))
+
+    second = client.get(first["_links"]["next"]["href"], headers={"OSDI-API-Token": world.read})
+
+    assert _emails(second.json()) == ["p3@example.org", "p4@example.org", "p5@example.org"]
+    assert "next" not in second.json()["_links"]
+
+
+@pytest.mark.parametrize("cursor", ["x", "1.", "999999999999999999.1", "-1.2", "1.2.3"])
+def test_a_cursor_we_did_not_give_is_a_400(world: World, client: Client, cursor: str) -> None:
+    response = get(client, people_url(), world.read, cursor=cursor)
+    assert response.status_code == 400
+    assert _status(response)["code"] == 400
+
+
 def test_a_person_carries_the_fields_a_crm_needs(world: World, client: Client) -> None:
     signature = sign(world.live.petition, "olga@example.org", consents=[world.a])
     person = get(client, people_url(), world.read).json()["_embedded"]["osdi:people"][0]
