@@ -262,3 +262,47 @@ def test_another_organizations_admin_cannot_replay_or_read_the_log(
         replay = reverse("webhooks:delivery_replay", kwargs={**kwargs, "delivery": delivery.pk})
         assert client.post(replay).status_code in {403, 404}
     assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.DELIVERED
+
+
+def test_changing_the_url_to_an_internal_address_is_refused(
+    live: LiveCampaign, production: None
+) -> None:
+    a = live.orgs[0]
+    endpoint, _secret = add_endpoint(a, live.admins[0], "https://93.184.216.34/hook", ALL)
+    response = _admin_client(live).post(
+        reverse("webhooks:endpoint", kwargs={"org": a.slug, "pk": endpoint.pk}),
+        _form("https://169.254.169.254/latest/meta-data/"),
+    )
+    assert response.status_code == 400
+    assert "public internet addresses" in response.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://93.184.216.34/hook"
+    assert endpoint.events == ALL
+
+
+def test_the_pages_are_served_in_russian(
+    live: LiveCampaign, production: None, settings: LazySettings
+) -> None:
+    a = live.orgs[0]
+    endpoint, _secret = add_endpoint(a, live.admins[0], "https://93.184.216.34/hook", ALL)
+    client = _admin_client(live)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    listing = client.get(reverse("webhooks:endpoints", kwargs={"org": a.slug})).content.decode()
+    detail = client.get(
+        reverse("webhooks:endpoint", kwargs={"org": a.slug, "pk": endpoint.pk})
+    ).content.decode()
+    assert f"Вебхуки организации «{a.name}»" in listing
+    assert "Создать новый секрет" in detail
+
+
+def test_deleting_an_endpoint_deletes_its_log(live: LiveCampaign, receiver: Receiver) -> None:
+    a = live.orgs[0]
+    endpoint, _secret = add_endpoint(a, live.admins[0], receiver.url("/a"), ALL)
+    services._enqueue([endpoint], events.CAMPAIGN_STATUS_CHANGED, {"campaign": {"slug": "x"}})
+    response = _admin_client(live).post(
+        reverse("webhooks:endpoint_delete", kwargs={"org": a.slug, "pk": endpoint.pk})
+    )
+    assert response.status_code == 302
+    assert not Endpoint.objects.exists()
+    assert not Delivery.objects.exists()
+    assert relay() == 0
