@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Petition, Signature, SignatureCountDelta
 from campaigns.signing import email_digest, email_normalize
 from coalition.mailbox import domain_is_disposable
+from coalition.ratelimit import keyed_hash
 from outbox.models import Email
+from outreach.models import Letter
+from privacy import services as privacy
+from privacy.models import DigestAlias
 from tests.campaigns.signing_helpers import BODY, api, fold, open_petitions, page
 
 pytestmark = pytest.mark.django_db
@@ -174,41 +180,37 @@ def test_erasure_deletes_mail_to_every_spelling_of_the_mailbox(client, live):
     assert [e.to for e in signer_mail.all()] == ["other@gmail.com"]
 
 
+rekey = import_module("privacy.migrations.0001_mailbox_digests").rekey
+
+
+def _old_digest(email):
+    """The digest before issue 10: +tags dropped everywhere, dots only for Gmail (none here)."""
+    local, _at, domain = email.lower().rpartition("@")
+    return keyed_hash("email:" + local.split("+", 1)[0] + "@" + domain)
+
+
+def _old_row(live, email, *, confirmed_at=None):
+    signature = Signature.objects.create(
+        petition=live.petition,
+        name="Ivan",
+        email=email,
+        email_digest=_old_digest(email),
+        country="LV",
+        status="confirmed" if confirmed_at else "pending",
+        confirmed_at=confirmed_at,
+    )
+    if confirmed_at:
+        services._count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=confirmed_at)
+    return signature
+
+
 def test_rekey_migration_merges_old_duplicates_keeps_the_confirmed_and_old_links_work(live):
     """privacy/migrations/0001_mailbox_digests.py on rows written under the old normalization."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from coalition.ratelimit import keyed_hash
-    from privacy import services as privacy
-    from privacy.models import DigestAlias
-
-    rekey = import_module("privacy.migrations.0001_mailbox_digests").rekey
-
-    def old_digest(email):  # the normalization before issue 10: +tags, Gmail dots only
-        local, _at, domain = email.lower().rpartition("@")
-        return keyed_hash("email:" + local.split("+", 1)[0] + "@" + domain)
-
-    def old_row(email, *, confirmed_at=None):
-        signature = Signature.objects.create(
-            petition=live.petition,
-            name="Ivan",
-            email=email,
-            email_digest=old_digest(email),
-            country="LV",
-            status="confirmed" if confirmed_at else "pending",
-            confirmed_at=confirmed_at,
-        )
-        if confirmed_at:
-            services._count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=confirmed_at)
-        return signature
-
     now = timezone.now()
-    old_row("ivan.petrov@yandex.ru", confirmed_at=now)
-    earlier = old_row("ivan-petrov@ya.ru", confirmed_at=now - timedelta(hours=2))
-    pending = old_row('"ivan.petrov"@yandex.com')
-    plain = old_row("anna@example.org", confirmed_at=now)
+    _old_row(live, "ivan.petrov@yandex.ru", confirmed_at=now)
+    earlier = _old_row(live, "ivan-petrov@ya.ru", confirmed_at=now - timedelta(hours=2))
+    pending = _old_row(live, '"ivan.petrov"@yandex.com')
+    plain = _old_row(live, "anna@example.org", confirmed_at=now)
     Email.objects.create(
         kind="campaigns.confirm",
         to="Ivan-Petrov@narod.ru",
@@ -233,9 +235,34 @@ def test_rekey_migration_merges_old_duplicates_keeps_the_confirmed_and_old_links
     # ya.ru and the quoted spelling changed digest; yandex.ru and example.org did not
     assert DigestAlias.objects.count() == 2
     # an erase link mailed to the ya.ru spelling before the change still erases everything
-    assert privacy.signer_erase_by_digest(digest=old_digest(earlier.email)) == 1
+    assert privacy.signer_erase_by_digest(digest=_old_digest(earlier.email)) == 1
     assert list(Signature.objects.values_list("pk", flat=True)) == [plain.pk]
     assert not Email.objects.filter(message_id="<m1@x>").exists()
     assert pending.pk not in Signature.objects.values_list("pk", flat=True)
     rekey(apps, None)  # safe to run again
+    assert Signature.objects.count() == 1
+
+
+def test_rekey_migration_moves_letters_to_the_new_digest_without_merging_two(
+    live, letters, contacts
+):
+    """Two letters to one target from two old spellings of one mailbox: both records stay."""
+    rows = [
+        _old_row(live, e, confirmed_at=timezone.now()) for e in ("ivan.p@ya.ru", "ivan-p@yandex.by")
+    ]
+    for n, signature in enumerate(rows):
+        Letter.objects.create(
+            letter_campaign=letters,
+            signature=signature,
+            signer_digest=signature.email_digest,
+            contact=contacts[0],
+            email=Email.objects.create(
+                kind="outreach.letter", to=contacts[0].email, subject="s", body_text="b",
+                from_email="f@example.org", message_id=f"<letter{n}@x>",
+            ),
+        )  # fmt: skip
+    rekey(apps, None)
+    digests = sorted(Letter.objects.order_by("pk").values_list("signer_digest", flat=True))
+    assert email_digest("ivan.p@yandex.ru") in digests  # the first letter follows its signer
+    assert len(set(digests)) == 2  # the second keeps its old digest rather than break the rule
     assert Signature.objects.count() == 1
