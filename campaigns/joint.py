@@ -49,10 +49,14 @@ class JointActError(Exception):
 # JointActError stops the act (with the message as its note) and changes nothing else.
 JointEffect = Callable[[JointAct], None]
 _EFFECTS: dict[str, JointEffect] = {}
+# Kinds that may still be proposed on a closed campaign (telling signers the result).
+_AFTER_CLOSE: set[str] = set()
 
 
-def joint_act_kind_register(*, kind: str, effect: JointEffect) -> None:
+def joint_act_kind_register(*, kind: str, effect: JointEffect, after_close: bool = False) -> None:
     _EFFECTS[kind] = effect
+    if after_close:
+        _AFTER_CLOSE.add(kind)
 
 
 def _in_every_language(text: Callable[[], str]) -> dict[str, str]:
@@ -132,7 +136,7 @@ def joint_act_propose(
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if organization.pk not in cosponsor_ids(campaign):
         raise JointActError(_("Only the campaign's co-sponsors can do this."))
-    if campaign.status == Campaign.Status.CLOSED:
+    if campaign.status == Campaign.Status.CLOSED and kind not in _AFTER_CLOSE:
         raise JointActError(_("This campaign is closed."))
     now = timezone.now()
     text = _in_every_language(description)
@@ -259,15 +263,16 @@ def joint_act_settle(*, act: JointAct, now: datetime | None = None) -> bool:
     if outcome is None:
         return False
     act.status, act.settled_at = outcome, now
+    act.note = "" if outcome == JointAct.Status.ADOPTED else "objected"
+    # Saved before the effect runs, so an effect (or what it calls) reads the act as adopted.
+    act.save(update_fields=["status", "settled_at", "note"])
     if outcome == JointAct.Status.ADOPTED:
         try:
             with transaction.atomic():
                 _EFFECTS[act.kind](act)
         except JointActError as exc:
             act.status, act.note = JointAct.Status.STOPPED, str(exc)[:500]
-    else:
-        act.note = "objected"
-    act.save(update_fields=["status", "settled_at", "note"])
+            act.save(update_fields=["status", "note"])
     _mail_admins(act, "campaigns/email/joint_act_settled")
     return True
 

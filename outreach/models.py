@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -165,24 +164,6 @@ class PetitionDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["petition", "milestone"], name="one_delivery_per_milestone"
-            ),
-        ]
-
-
-class DeliveryApproval(models.Model):
-    delivery = models.ForeignKey(
-        PetitionDelivery, on_delete=models.CASCADE, related_name="approvals"
-    )
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    approved_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["delivery", "organization"], name="one_approval_per_cosponsor"
             ),
         ]
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from campaigns.models import Campaign, Signature
+from campaigns.models import Campaign, JointAct, Signature
 from outbox.models import Email
 from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery, Reply
 
@@ -141,7 +141,22 @@ def campaign_replies(*, campaign: Campaign) -> QuerySet[Reply]:
     return campaign.replies.select_related("contact", "recorded_by")
 
 
-def campaign_deliveries(*, campaign: Campaign) -> QuerySet[PetitionDelivery]:
-    return PetitionDelivery.objects.filter(petition__campaign=campaign).prefetch_related(
-        "approvals__organization", "targets"
+def campaign_deliveries(*, campaign: Campaign) -> list[PetitionDelivery]:
+    """The campaign's deliveries, each with ``act``: the joint act approving it, or None."""
+    deliveries = list(
+        PetitionDelivery.objects.filter(petition__campaign=campaign)
+        .select_related("petition")
+        .prefetch_related("targets")
     )
+    acts: dict[int, JointAct] = {}
+    for act in (
+        JointAct.objects.filter(
+            campaign=campaign, kind="outreach.delivery", subject_id__in=[d.pk for d in deliveries]
+        )
+        .prefetch_related("answers__organization")
+        .order_by("proposed_at", "pk")
+    ):
+        acts[act.subject_id] = act  # the latest wins
+    for delivery in deliveries:
+        delivery.act = acts.get(delivery.pk)  # type: ignore[attr-defined]
+    return deliveries

@@ -34,7 +34,6 @@ from outbox.services import email_enqueue, email_enqueue_template, email_failure
 from outreach import selectors
 from outreach.models import (
     Contact,
-    DeliveryApproval,
     Letter,
     LetterCampaign,
     PetitionDelivery,
@@ -433,6 +432,7 @@ def register_failure_hooks() -> None:
     email_failure_hook_register(kind_prefix="outreach.", hook=_mark_bouncing)
     after_confirm_register(_letter_url_after_confirm)
     joint.joint_act_kind_register(kind=LETTER_APPROVAL_ACT, effect=_letter_campaign_approved)
+    joint.joint_act_kind_register(kind=DELIVERY_APPROVAL_ACT, effect=_delivery_approved)
 
 
 # --- petition deliveries -----------------------------------------------------------------------
@@ -487,10 +487,50 @@ def delivery_approve(
     delivery = PetitionDelivery.objects.select_for_update().get(pk=delivery.pk)
     if delivery.status != PetitionDelivery.Status.AWAITING_APPROVAL:
         raise OutreachError(_("This delivery has already gone out."))
-    DeliveryApproval.objects.get_or_create(
-        delivery=delivery, organization=organization, defaults={"approved_by": user}
-    )
+    # The approval is a UNANIMOUS joint act, proposed by the first co-sponsor to approve; the
+    # others approve it (or object, with a public reason) like any joint act.
+    act = delivery_act(delivery)
+    petition = delivery.petition
+    recipients = ", ".join(contact.name for contact in delivery.targets.all())
+    try:
+        if act is None or act.status in {JointAct.Status.STOPPED, JointAct.Status.WITHDRAWN}:
+            joint.joint_act_propose(
+                campaign=petition.campaign,
+                organization=organization,
+                user=user,
+                kind=DELIVERY_APPROVAL_ACT,
+                rule=JointAct.Rule.UNANIMOUS,
+                subject_id=delivery.pk,
+                description=lambda: (
+                    _(
+                        "Deliver the petition “%(title)s” (delivery no. %(n)d) to %(recipients)s, "
+                        "as one message from all co-sponsors."
+                    )
+                    % {"title": petition.title, "n": delivery.pk, "recipients": recipients}
+                ),
+            )
+        elif act.status == JointAct.Status.PENDING:
+            joint.joint_act_answer(act=act, organization=organization, user=user, approve=True)
+    except joint.JointActError as exc:
+        raise OutreachError(str(exc)) from exc
     return delivery
+
+
+DELIVERY_APPROVAL_ACT = "outreach.delivery"
+
+
+def delivery_act(delivery: PetitionDelivery) -> JointAct | None:
+    """The joint act approving this delivery (the latest one, if it was stopped and asked again)."""
+    return joint.joint_act_latest(
+        campaign_id=delivery.petition.campaign_id,
+        kind=DELIVERY_APPROVAL_ACT,
+        subject_id=delivery.pk,
+    )
+
+
+def _delivery_approved(act: JointAct) -> None:
+    """Nothing to do at once: the delivery leaves when its milestone or date comes
+    (``deliveries_due``, or the approving request), once its act is adopted."""
 
 
 def delivery_preview(*, delivery: PetitionDelivery) -> dict[str, Any]:
@@ -519,13 +559,14 @@ def _names_csv(petition: Petition) -> str:
 
 @transaction.atomic
 def delivery_send_if_ready(*, delivery: PetitionDelivery, now: datetime | None = None) -> bool:
-    """Send once: every co-sponsor approved, and the date (if any) has come."""
+    """Send once: every co-sponsor approved (the joint act is adopted), and the milestone (checked
+    by ``deliveries_due``) or the date, if any, has come."""
     now = now or timezone.now()
     delivery = PetitionDelivery.objects.select_for_update().get(pk=delivery.pk)
     if delivery.status != PetitionDelivery.Status.AWAITING_APPROVAL:
         return False
-    approved = set(delivery.approvals.values_list("organization_id", flat=True))
-    if not _cosponsor_ids(delivery.petition) <= approved:
+    act = delivery_act(delivery)
+    if act is None or act.status != JointAct.Status.ADOPTED:
         return False
     if delivery.scheduled_for and delivery.scheduled_for > now:
         return False

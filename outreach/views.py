@@ -307,5 +307,6 @@ def delivery_approve(request: HttpRequest, org: str, slug: str, pk: int) -> Http
             "campaign": campaign,
             "delivery": delivery,
             **services.delivery_preview(delivery=delivery),
+            "act": services.delivery_act(delivery),
         },
     )
