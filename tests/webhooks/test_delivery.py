@@ -353,3 +353,56 @@ def test_old_bodies_are_emptied(live: LiveCampaign, receiver: Receiver) -> None:
     )
     assert webhooks_purge() == 1
     assert Delivery.objects.get(endpoint=endpoint).payload == ""
+
+
+def test_sealing_endpoint_whose_key_was_removed_sends_nothing_personal(
+    live: LiveCampaign, receiver: Receiver
+) -> None:
+    a = live.orgs[0]
+    a.export_public_key = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
+    a.save(update_fields=["export_public_key"])
+    _endpoint, secret = add_endpoint(
+        a, live.admins[0], receiver.url("/sealed"), ALL, seal_personal_data=True
+    )
+    a.export_public_key = ""  # the admin removed the key afterwards
+    a.save(update_fields=["export_public_key"])
+    _confirm(_sign(live, "olga@example.org", consents=[a]))
+
+    relay()
+
+    [received] = receiver.at("/sealed")
+    assert verify(secret, received)["data"]["person"] == {"withheld": True}
+    assert b"olga" not in received.body.lower()
+
+
+def test_erasure_sends_one_notice_per_endpoint_with_every_signature_of_the_mailbox(
+    live: LiveCampaign, receiver: Receiver
+) -> None:
+    a, b = live.orgs
+    second = campaign_services.petition_create(
+        campaign=live.campaign,
+        organization=a,
+        user=live.admins[0],
+        title_en="A second petition",
+        text_en="More to ask.",
+        addressed_to="European Parliament",
+    )
+    _endpoint, secret = add_endpoint(a, live.admins[0], receiver.url("/a"), ALL)
+    first = _confirm(_sign(live, "Olga.Smirnova+x@gmail.com", consents=[a]))
+    other = campaign_services.signature_create(
+        petition=second, name="Olga", email="olgasmirnova@googlemail.com", country="DE",
+        consents=[a, b],
+    )  # fmt: skip
+    assert other is not None
+    _confirm(other)
+    relay()
+
+    privacy_services.signer_erase(email="olgasmirnova@gmail.com")
+    relay()
+
+    notices = [verify(secret, r) for r in receiver.at("/a") if r.json["type"] == "person.erased"]
+    assert len(notices) == 1
+    assert notices[0]["data"]["signatures"] == sorted([first.pk, other.pk])
+    assert notices[0]["data"]["person"]["emails"] == sorted(
+        ["Olga.Smirnova+x@gmail.com", "olgasmirnova@googlemail.com"]
+    )
