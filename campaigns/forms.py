@@ -170,6 +170,16 @@ class SignatureForm(forms.Form):
         initial=Signature.Display.ANONYMOUS,
         widget=forms.RadioSelect,
     )
+    # The co-sponsors' joint updates about this campaign; not a consent to any one organization.
+    updates = forms.BooleanField(
+        required=False,
+        initial=False,
+        label=_("Keep me informed about this campaign"),
+        help_text=_(
+            "Rare updates agreed by all co-sponsors: replies, meetings, the result. "
+            "Every one has a link to stop them."
+        ),
+    )
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field they see.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
     # The proof of work solved by the ALTCHA widget (campaigns/pow.py), which adds its own hidden
@@ -241,6 +251,7 @@ class SignatureForm(forms.Form):
             "country": data["country"],
             "city": data["city"],
             "display": data["display"],
+            "updates": bool(data.get("updates")),
             "consents": self.consents(),
             "cosponsors": self.cosponsors,
             "source": next((o for o in self.cosponsors if o.slug == source_slug), None),
@@ -328,8 +339,20 @@ class SignatureReviewForm(forms.Form):
         },
     )
 
+    updates = forms.BooleanField(
+        label=_("Keep me informed about this campaign"),
+        required=False,
+        help_text=_("Untick to get no updates."),
+    )
+
     def __init__(self, *args: Any, review: SignatureReview, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.offers_updates = review.signature.wants_updates
+        if not self.offers_updates:
+            # Not chosen when signing: nothing to keep, and this page never adds.
+            del self.fields["updates"]
+        else:
+            self.fields["updates"].initial = True
         display = self.fields["display"]
         display.choices = review.display_choices()  # type: ignore[attr-defined]
         display.initial = review.signature.display
@@ -342,7 +365,10 @@ class SignatureReviewForm(forms.Form):
 
     def changes(self) -> dict[str, Any]:
         """The validated form as `services.signature_confirm` takes it."""
-        return {
+        changes = {
             "display": self.cleaned_data["display"],
             "consents": self.cleaned_data["consents"],
         }
+        if self.offers_updates:
+            changes["updates"] = self.cleaned_data["updates"]
+        return changes

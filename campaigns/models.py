@@ -258,6 +258,9 @@ class Signature(models.Model):
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_mailed_at = models.DateTimeField(default=timezone.now)
     language = models.CharField(max_length=8, default="en")
+    # "Keep me informed about this campaign": the co-sponsors' joint updates (updates/), never
+    # one organization's own mail (that is SupporterConsent). Unticked unless the signer ticks it.
+    wants_updates = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("signature")

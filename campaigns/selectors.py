@@ -145,7 +145,8 @@ def supporters_for_export(
 ) -> Iterator[tuple[Any, ...]]:
     """Confirmed signers of this campaign who consented to hear from this organization only.
 
-    Plain tuples (name, email, country, city, petition slug, confirmed at): an export of a
+    Plain tuples (name, email, country, city, petition slug, confirmed at, wants the campaign's
+    updates): an export of a
     million rows must not build a million model instances. Iterate inside a transaction so
     PostgreSQL streams from a cursor instead of materializing the result first (WITH HOLD).
     """
@@ -154,7 +155,9 @@ def supporters_for_export(
         Signature.objects.filter(petition__campaign=campaign, status=Signature.Status.CONFIRMED)
         .filter(Exists(consented))
         .order_by("pk")
-        .values_list("name", "email", "country", "city", "petition__slug", "confirmed_at")
+        .values_list(
+            "name", "email", "country", "city", "petition__slug", "confirmed_at", "wants_updates"
+        )
         .iterator(chunk_size=2000)
     )
 

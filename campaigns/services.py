@@ -48,6 +48,7 @@ from members.services import (
 )
 from outbox.selectors import emails_to_mailbox_count
 from outbox.services import email_enqueue_template
+from outbox.suppression import ALL as SUPPRESS_ALL
 
 logger = logging.getLogger(__name__)
 
@@ -464,9 +465,13 @@ def _mail_signer(
     *,
     consents: list[Organization] | None = None,
     cosponsors: list[Organization] | None = None,
+    list_scope: str = "",
 ) -> None:
-    """Mail the signer; ``consents``/``cosponsors`` when the caller has them (no re-reading)."""
+    """Mail the signer; ``consents``/``cosponsors`` when the caller has them (no re-reading).
+
+    ``list_scope``: not transactional (a reminder), so it carries one-click unsubscribe."""
     email_enqueue_template(
+        list_scope=list_scope,
         kind=f"campaigns.{template}",
         to=signature.email,
         template=f"campaigns/email/{template}",
@@ -495,6 +500,7 @@ def signature_create(
     consents: list[Organization] | None = None,
     source: Organization | None = None,
     cosponsors: list[Organization] | None = None,
+    updates: bool = False,
 ) -> Signature | None:
     """Record a signature awaiting confirmation and queue the confirmation email.
 
@@ -538,6 +544,7 @@ def signature_create(
                 display=display,
                 source=source,
                 language=language,
+                wants_updates=updates,
             )
     except IntegrityError:
         existing = Signature.objects.select_for_update().get(petition=petition, email_digest=digest)
@@ -632,7 +639,11 @@ def _signature_by_token(token: str, purpose: str, max_age: timedelta | None) -> 
 
 @transaction.atomic
 def signature_confirm(
-    *, token: str, display: str | None = None, consents: Collection[str] | None = None
+    *,
+    token: str,
+    display: str | None = None,
+    consents: Collection[str] | None = None,
+    updates: bool | None = None,
 ) -> Signature:
     """Follow the emailed link: the signature now counts. Following it again changes nothing.
 
@@ -720,7 +731,8 @@ def signatures_remind_and_expire(*, now: datetime | None = None) -> tuple[int, i
             signature.reminders_sent += 1
             signature.last_mailed_at = now
             signature.save(update_fields=["reminders_sent", "last_mailed_at"])
-            _mail_signer(signature, "reminder")
+            # Not asked for: it carries one-click unsubscribe and honours the suppression list.
+            _mail_signer(signature, "reminder", list_scope=SUPPRESS_ALL)
             reminded += 1
     return reminded, expired_count
 

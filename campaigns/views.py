@@ -536,7 +536,7 @@ def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHtt
         raise Http404(str(exc)) from exc
     # With a registered key every batch is sealed to it: only the organization can open the file.
     box = sealer(organization.export_public_key) if organization.export_public_key else None
-    header = ["name", "email", "country", "city", "petition", "confirmed_at"]
+    header = ["name", "email", "country", "city", "petition", "confirmed_at", "updates"]
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
@@ -560,6 +560,7 @@ def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHtt
                 city,
                 petition,
                 confirmed_at,
+                wants_updates,
             ) in selectors.supporters_for_export(campaign=campaign, organization=organization):
                 count += 1
                 writer.writerow(
@@ -570,6 +571,7 @@ def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHtt
                         _cell(city),
                         petition,
                         confirmed_at.isoformat() if confirmed_at else "",
+                        "yes" if wants_updates else "no",  # the campaign's joint updates
                     ]
                 )
                 if count % EXPORT_BATCH == 0:

@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "outbox",
     "api",
     "webhooks",
+    "updates",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,7 @@ CELERY_BEAT_SCHEDULE = {
     "signature-counts": {"task": "campaigns.tasks.signature_counts_fold", "schedule": 2.0},
     "outreach-deliveries": {"task": "outreach.tasks.deliveries_due", "schedule": 60.0},
     "joint-acts-settle": {"task": "campaigns.tasks.joint_acts_settle", "schedule": 60.0},
+    "updates-fanout": {"task": "updates.tasks.updates_fanout_due", "schedule": 60.0},
     "outreach-surveys": {"task": "outreach.tasks.reply_surveys_due", "schedule": 3600.0},
     "privacy-retention": {"task": "privacy.tasks.retention_purge", "schedule": 86400.0},
     "webhooks-relay": {"task": "webhooks.tasks.webhooks_relay", "schedule": 5.0},
@@ -333,6 +335,23 @@ if OUTBOX_STUCK_AFTER_SECONDS < 120 and not TESTING:
     raise ImproperlyConfigured("COALITION_OUTBOX_STUCK_AFTER_SECONDS must be at least 120.")
 OUTBOX_RELAY_BATCH = env_int("COALITION_OUTBOX_RELAY_BATCH", 200)
 OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("COALITION_MESSAGE_ID_DOMAIN", "coalition.example")
+# One-click unsubscribe (RFC 8058, outbox/suppression.py): the mailto: of List-Unsubscribe is
+# <local>+<token>@<domain> of this mailbox; route it to the provider's inbound webhook.
+OUTBOX_UNSUBSCRIBE_MAILBOX = os.environ.get(
+    "COALITION_UNSUBSCRIBE_MAILBOX", "unsubscribe@coalition.example"
+)
+# DKIM signing of every outgoing message (outbox/dkim.py), on when all three are set. The key is
+# a PEM private key (literal "\n" accepted, for one-line environment files).
+DKIM_DOMAIN = os.environ.get("COALITION_DKIM_DOMAIN", "")
+DKIM_SELECTOR = os.environ.get("COALITION_DKIM_SELECTOR", "")
+DKIM_PRIVATE_KEY = os.environ.get("COALITION_DKIM_PRIVATE_KEY", "").replace("\\n", "\n")
+# Campaign updates to signers (updates/): how co-sponsors agree to send one ("unanimous": every
+# co-sponsor's admin approves; "no_objection": unless one objects within
+# COALITION_JOINT_ACT_OBJECTION_HOURS), and how many update mails leave per minute at most.
+UPDATES_APPROVAL_RULE = os.environ.get("COALITION_UPDATE_APPROVAL", "unanimous")
+if UPDATES_APPROVAL_RULE not in {"unanimous", "no_objection"}:
+    raise ImproperlyConfigured("COALITION_UPDATE_APPROVAL must be unanimous or no_objection.")
+UPDATES_PER_MINUTE = env_int("COALITION_UPDATES_PER_MINUTE", 600)
 
 # --- Webhooks to member organizations' own tools (webhooks/) --------------------------------
 # Plain http and loopback receivers: development only (tests switch it on for their receiver).

@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("results.urls")),
     path("", include("outreach.urls")),
     path("", include("webhooks.urls")),
+    path("", include("outbox.urls")),
+    path("", include("updates.urls")),
     path("", include("campaigns.urls")),
 ]
 

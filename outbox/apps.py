@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class OutboxConfig(AppConfig):
     name = "outbox"
     verbose_name = _("Outgoing mail")
+
+    def ready(self) -> None:
+        from outbox import inbound
+
+        inbound.connect()

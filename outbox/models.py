@@ -41,6 +41,12 @@ class Email(models.Model):
     # relay and its own Celery queue, so a wave of letters never delays a sign-up or a signature
     # confirmation someone is waiting for (outbox/tasks.py, bench/fanout.py).
     bulk = models.BooleanField(default=False)
+    # Non-transactional mail (campaign updates, reminders, reply surveys) names the list it
+    # belongs to: "all" (every such mail of the platform) or "campaign:<id>" (one campaign's
+    # updates). It carries RFC 8058 one-click unsubscribe headers with ``list_token`` and is
+    # not sent to a suppressed mailbox (outbox/suppression.py). Empty: transactional mail.
+    list_scope = models.CharField(max_length=40, blank=True, default="")
+    list_token = models.CharField(max_length=40, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -67,3 +73,45 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class Suppression(models.Model):
+    """A mailbox that gets no more non-transactional mail of a scope: "all", or one campaign's
+    updates ("campaign:<id>"). Keyed by the keyed hash of the normalized mailbox, so no address
+    is held, every spelling of it is covered, and it outlives the erasure of the signer's data
+    (erasing must never subscribe someone again)."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+
+    digest = models.CharField(max_length=64)
+    scope = models.CharField(max_length=40)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("suppressed mailbox")
+        verbose_name_plural = _("suppressed mailboxes")
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "scope"], name="one_suppression_per_scope"),
+        ]
+
+
+class ListToken(models.Model):
+    """The unsubscribe token of one mailbox on one list, named in its List-Unsubscribe links.
+
+    Random and short (it is also the local part of the mailto: address, at most 64 octets), and
+    kept apart from the mail rows, which are purged: a link in an old update keeps working.
+    """
+
+    token = models.CharField(max_length=40, unique=True)
+    digest = models.CharField(max_length=64)
+    scope = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "scope"], name="one_list_token_per_scope"),
+        ]

@@ -19,8 +19,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from outbox.dkim import SignedMessage
 from outbox.models import Email
 from outbox.services import email_failed_permanently, email_retry_delay
+from outbox.suppression import list_headers, mailbox_suppressed
 from privacy.crypto import scrub
 
 logger = logging.getLogger(__name__)
@@ -59,13 +61,16 @@ def _classify_raw(exc: Exception) -> tuple[bool, str]:
 
 
 def _message(email: Email) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
+    headers = {"Message-ID": email.message_id, "Auto-Submitted": "auto-generated"}
+    if email.list_scope and email.list_token:
+        headers.update(list_headers(email.list_token))
+    message = SignedMessage(
         subject=email.subject,
         body=email.body_text,
         from_email=email.from_email,
         to=[email.to],
         reply_to=[email.reply_to] if email.reply_to else None,
-        headers={"Message-ID": email.message_id, "Auto-Submitted": "auto-generated"},
+        headers=headers,
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
@@ -81,6 +86,14 @@ def outbox_send(email_id: int) -> str:
     if claimed != 1:
         return "skipped"
     email = Email.objects.get(pk=email_id)
+    if email.list_scope and mailbox_suppressed(
+        digest=email.recipient_digest, scope=email.list_scope
+    ):
+        # Unsubscribed (or bounced, or complained) after the row was queued: not sent.
+        Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
+            status=Email.Status.CANCELLED, last_error="suppressed"
+        )
+        return "suppressed"
     try:
         with mailers.default as connection:
             sent = connection.send_messages([_message(email)])

@@ -30,7 +30,13 @@ from campaigns.services import after_confirm_register, outcome_system
 from campaigns.signing import token_make
 from members.models import Membership, Organization, User
 from outbox.models import Email
-from outbox.services import email_enqueue, email_enqueue_template, email_failure_hook_register
+from outbox.services import (
+    email_enqueue,
+    email_enqueue_template,
+    email_failure_hook_register,
+    from_display,
+)
+from outbox.suppression import ALL as SUPPRESS_ALL
 from outreach import selectors
 from outreach.models import (
     Contact,
@@ -226,7 +232,7 @@ def letters_send(
             subject=rendered.subject,
             body_text=rendered.body + "\n",
             reply_to=signature.email if reveal_email else letter_campaign.reply_to,
-            from_email=f'"{rendered.from_name}" <{settings.OUTREACH_FROM_ADDRESS}>',
+            from_email=from_display(rendered.from_name, settings.OUTREACH_FROM_ADDRESS),
             send_at=contact_next_slot(
                 contact=contact,
                 hourly_cap=letter_campaign.hourly_cap,
@@ -371,7 +377,7 @@ def letter_test_send(
                 subject=f"[TEST → {contact.name}] {rendered.subject}",
                 body_text=rendered.body + "\n",
                 reply_to=letter_campaign.reply_to,
-                from_email=f'"{rendered.from_name}" <{settings.OUTREACH_FROM_ADDRESS}>',
+                from_email=from_display(rendered.from_name, settings.OUTREACH_FROM_ADDRESS),
             )
         )
     if not emails:
@@ -703,6 +709,7 @@ def _survey_mail(letter: Letter) -> None:
     email_enqueue_template(
         kind="outreach.survey",
         bulk=True,
+        list_scope=SUPPRESS_ALL,  # not asked for: one-click unsubscribe, suppression honoured
         to=signature.email,
         template="outreach/email/survey",
         context={"letter": letter, "links": links},

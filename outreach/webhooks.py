@@ -13,8 +13,9 @@ from typing import Any
 from anymail.signals import inbound, tracking
 from django.db import transaction
 
-from outbox.models import Email
+from outbox.models import Email, Suppression
 from outbox.services import email_failed_permanently
+from outbox.suppression import ALL, suppression_add
 from outreach.models import Contact, Letter, Reply
 from outreach.services import reply_record
 
@@ -30,6 +31,16 @@ def on_tracking(sender: object, event: Any, esp_name: str, **kwargs: Any) -> Non
         email = Email.objects.select_for_update().filter(message_id=message_id).first()
         if email is None:
             return
+        # The suppression list hears every bounce, complaint and provider unsubscribe: no
+        # more non-transactional mail of any kind to that mailbox (outbox/suppression.py).
+        suppression_add(
+            digest=email.recipient_digest,
+            scope=ALL,
+            reason={
+                "complained": Suppression.Reason.COMPLAINED,
+                "unsubscribed": Suppression.Reason.UNSUBSCRIBED,
+            }.get(event.event_type, Suppression.Reason.BOUNCED),
+        )
         if event.event_type == "unsubscribed":
             Contact.objects.filter(email__iexact=email.to).update(
                 status=Contact.Status.UNSUBSCRIBED
