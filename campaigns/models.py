@@ -315,10 +315,14 @@ class SignatureCountDelta(models.Model):
     class Kind(models.TextChoices):
         STARTED = "started"
         CONFIRMED = "confirmed"
+        # A visit that arrived through a share link (?ch=telegram): counted per channel only,
+        # with nothing about the visitor (campaigns/sharing.py).
+        VISIT = "visit"
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CONFIRMED)
     country = models.CharField(max_length=2)
+    channel = models.CharField(max_length=16, blank=True, default="")  # VISIT rows only
     source_org_id = models.PositiveBigIntegerField(default=0)  # 0: nobody's link or widget
     hour = models.DateTimeField(default=timezone.now)
     delta = models.SmallIntegerField()
@@ -352,6 +356,21 @@ class PetitionSourceCount(models.Model):
             models.UniqueConstraint(
                 fields=["petition", "source_org_id"], name="one_count_per_source"
             ),
+        ]
+
+
+class PetitionChannelCount(models.Model):
+    """Visits that arrived through a share link, per petition and channel (telegram, email...).
+
+    A count and nothing else: no visitor, no signer, no time finer than the total."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="channel_counts")
+    channel = models.CharField(max_length=16)
+    visits = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "channel"], name="one_count_per_channel"),
         ]
 
 

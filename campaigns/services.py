@@ -31,6 +31,7 @@ from campaigns.models import (
     JointAct,
     OutcomeEvent,
     Petition,
+    PetitionChannelCount,
     PetitionCountryCount,
     PetitionHourCount,
     PetitionSourceCount,
@@ -766,9 +767,9 @@ def signature_counts_fold(*, batch: int = 5000) -> int:
         deltas = list(
             SignatureCountDelta.objects.select_for_update(skip_locked=True)
             .order_by("pk")
-            .values_list("pk", "petition_id", "kind", "country", "source_org_id", "hour", "delta")[
-                :batch
-            ]
+            .values_list(
+                "pk", "petition_id", "kind", "country", "source_org_id", "hour", "delta", "channel"
+            )[:batch]
         )
         if not deltas:
             return 0
@@ -777,7 +778,11 @@ def signature_counts_fold(*, batch: int = 5000) -> int:
         by_country: dict[tuple[int, str], int] = defaultdict(int)
         by_source: dict[tuple[int, int], int] = defaultdict(int)
         by_hour: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0, 0])
-        for _pk, petition_id, kind, country, source, hour, delta in deltas:
+        by_channel: dict[tuple[int, str], int] = defaultdict(int)
+        for _pk, petition_id, kind, country, source, hour, delta, channel in deltas:
+            if kind == SignatureCountDelta.Kind.VISIT:
+                by_channel[(petition_id, channel)] += delta
+                continue
             if kind == SignatureCountDelta.Kind.STARTED:
                 started[petition_id] += delta
                 by_hour[(petition_id, hour)][0] += delta
@@ -797,6 +802,13 @@ def signature_counts_fold(*, batch: int = 5000) -> int:
             )
             PetitionSourceCount.objects.filter(pk=source_row.pk).update(
                 confirmed=F("confirmed") + delta
+            )
+        for (petition_id, channel), delta in by_channel.items():
+            channel_row, _new = PetitionChannelCount.objects.get_or_create(
+                petition_id=petition_id, channel=channel
+            )
+            PetitionChannelCount.objects.filter(pk=channel_row.pk).update(
+                visits=F("visits") + delta
             )
         for (petition_id, hour), (n_started, n_confirmed) in by_hour.items():
             hour_row, _new = PetitionHourCount.objects.get_or_create(
@@ -846,7 +858,10 @@ def signature_counts_rebuild(*, petition: Petition) -> None:
     """
     with transaction.atomic():
         Petition.objects.select_for_update().get(pk=petition.pk)
-        SignatureCountDelta.objects.filter(petition=petition).delete()
+        # Share-link visits are not recounted from signatures: their pending deltas stay.
+        SignatureCountDelta.objects.filter(petition=petition).exclude(
+            kind=SignatureCountDelta.Kind.VISIT
+        ).delete()
         started_hours: dict[datetime, int] = defaultdict(int)
         for created in (
             Signature.objects.filter(petition=petition)

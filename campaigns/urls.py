@@ -15,6 +15,11 @@ urlpatterns = [
     path("petitions/<slug:slug>/", views.petition_detail, name="petition"),
     path("petitions/<slug:slug>/sent/", views.sign_sent, name="sign_sent"),
     path("embed/petitions/<slug:slug>/", views.petition_embed, name="embed"),
+    path(
+        "og/<slug:kind>/<slug:slug>/<slug:lang>/<slug:digest>.png",
+        views.link_preview_image,
+        name="og_image",
+    ),
     path("evidence/<int:pk>/", views.outcome_evidence, name="evidence"),
     path("signatures/confirm/<str:token>/", views.signature_confirm, name="confirm"),
     path("signatures/not-me/<str:token>/", views.signature_not_me, name="not_me"),

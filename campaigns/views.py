@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,7 +29,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from campaigns import joint, pow, selectors, services
+from campaigns import joint, og_image, pow, selectors, services, sharing
 from campaigns.forms import (
     CampaignForm,
     CloseCampaignForm,
@@ -40,7 +41,14 @@ from campaigns.forms import (
     SignatureReviewForm,
 )
 from campaigns.limits import sign_limits
-from campaigns.models import Campaign, CoSponsorship, JointAct, JointActAnswer, Petition
+from campaigns.models import (
+    Campaign,
+    CoSponsorship,
+    JointAct,
+    JointActAnswer,
+    Petition,
+    Signature,
+)
 from coalition import uploads
 from coalition.forms_flow import form_flow
 from coalition.ratelimit import limit
@@ -190,7 +198,32 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_public(slug=slug)
     if petition is None:
         raise Http404
+    sharing.share_visit_record(request, petition=petition)
     return _sign(request, petition, "campaigns/petition_detail.html", {})
+
+
+def link_preview_image(
+    request: HttpRequest, kind: str, slug: str, lang: str, digest: str
+) -> HttpResponse:
+    """The og:image of a public campaign or petition. The URL names one drawing (its digest), so
+    the answer may be cached for a year; an outdated digest is sent on to the current image."""
+    if kind not in og_image.KINDS or lang not in sharing.language_codes():
+        raise Http404
+    obj: Campaign | Petition | None = (
+        selectors.campaign_public(slug=slug)
+        if kind == "campaign"
+        else selectors.petition_public(slug=slug)
+    )
+    if obj is None:
+        raise Http404
+    card = og_image.card_for(obj, language=lang)
+    if card.digest != digest:
+        response: HttpResponse = redirect(og_image.image_path(obj, card))
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+    response = HttpResponse(og_image.png_for(card), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 # The widget is framed by co-sponsors' own sites, so these pages may be embedded anywhere.
@@ -258,7 +291,16 @@ def signature_confirm(request: HttpRequest, token: str) -> HttpResponse:
     except services.CampaignError as exc:
         return render(request, template, {"error": str(exc)}, status=400)
     messages.success(request, _("Thank you! Your signature is confirmed."))
-    return redirect(services.after_confirm_url(signature) or signature.petition)
+    return redirect(services.after_confirm_url(signature) or _petition_after_confirm(signature))
+
+
+def _petition_after_confirm(signature: Signature) -> str:
+    """The petition page with its share links; they carry the co-sponsor whose link brought the
+    signer (its slug, the same for all who came through it), never anything of the signer's."""
+    url = signature.petition.get_absolute_url()
+    if signature.source is not None:
+        url += "?" + urlencode({"source": signature.source.slug})
+    return url
 
 
 @never_cache

@@ -10,7 +10,9 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 # A proxy may hand us its own id; accept only a short token so logs can't be forged or flooded.
@@ -297,3 +299,23 @@ class RedactedPathFilter(logging.Filter):
                 redacted_path(request) if arg == request.path else arg for arg in record.args
             )
         return True
+
+
+class QueryLanguageMiddleware:
+    """``?lang=ru`` picks the language of this one response, over the cookie and the browser.
+
+    Runs after LocaleMiddleware. Our URLs carry no language prefix, so a link (a share link, an
+    hreflang alternate, og:url) names its language this way, and a link-preview bot, which has no
+    cookie, gets the card in the language of the link. It is not remembered: the language switch
+    in the header sets the cookie.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = request.GET.get("lang", "")
+        if language and language in {code for code, _name in settings.LANGUAGES}:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

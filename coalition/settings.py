@@ -155,6 +155,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "coalition.middleware.QueryLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -458,6 +459,8 @@ OUTREACH_SURVEY_REMINDER_AFTER = timedelta(
 # "rate/period" strings per form; see coalition/ratelimit.py.
 RATE_LIMITS = {
     "sign_ip": os.environ.get("COALITION_RL_SIGN_IP", "20/h"),
+    # Visits through share links (?ch=) counted per network; past it the page shows, uncounted.
+    "share_visit": os.environ.get("COALITION_RL_SHARE_VISIT", "30/h"),
     # Signatures sent without a solved proof of work (JavaScript off, or the widget failed).
     "sign_ip_unverified": os.environ.get("COALITION_RL_SIGN_IP_UNVERIFIED", "3/h"),
     # Per email domain, counting only posts with a solved proof of work (campaigns/limits.py).

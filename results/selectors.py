@@ -21,10 +21,12 @@ from campaigns.models import (
     CoSponsorship,
     IssueArea,
     OutcomeEvent,
+    PetitionChannelCount,
     PetitionCountryCount,
     PetitionHourCount,
     PetitionSourceCount,
 )
+from campaigns.sharing import CHANNELS
 from members.models import Organization, Vote
 from outbox.models import Email
 from outreach.models import Contact, Letter, Reply
@@ -91,7 +93,20 @@ def campaign_signature_figures(*, campaign: Campaign) -> dict[str, Any]:
             (country_names.name(r["country"]) or r["country"], r["n"]) for r in countries
         ],
         "by_source": [(names.get(r["source_org_id"], "") or "—", r["n"]) for r in sources],
+        "by_channel": campaign_share_channels(campaign=campaign),
     }
+
+
+def campaign_share_channels(*, campaign: Campaign) -> list[tuple[str, int]]:
+    """Visits through share links per channel (all the campaign's petitions), in the order the
+    links are shown. Folded counts only: nothing here can lead back to a visitor or a signer."""
+    visits = dict(
+        PetitionChannelCount.objects.filter(petition__campaign=campaign, visits__gt=0)
+        .values("channel")
+        .annotate(n=Sum("visits"))
+        .values_list("channel", "n")
+    )
+    return [(str(label), visits[code]) for code, label in CHANNELS.items() if code in visits]
 
 
 def campaign_letter_figures(*, campaign: Campaign) -> dict[str, Any]:

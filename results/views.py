@@ -67,6 +67,7 @@ def campaign_dashboard(request: HttpRequest, org: str, slug: str) -> HttpRespons
         "daily": (["day", "confirmed"], [(d.isoformat(), n) for d, n in daily]),
         "countries": (["country", "confirmed"], signatures["by_country"]),
         "sources": (["organization", "confirmed"], signatures["by_source"]),
+        "channels": (["channel", "visits"], signatures["by_channel"]),
         "institutions": (
             [
                 "institution",

@@ -333,6 +333,23 @@ def draft_petition(w: World, a: Actor) -> dict[str, Any]:
     return {"slug": w.draft_petition.slug}
 
 
+def og_image_of(kind: str, *, draft: bool = False) -> Kwargs:
+    """The current link-preview image of the world's live (or draft) campaign or petition."""
+
+    def kwargs(w: World, a: Actor) -> dict[str, Any]:
+        from campaigns import og_image
+
+        if kind == "campaign":
+            obj: Any = w.draft_campaign if draft else w.campaign
+        else:
+            obj = w.draft_petition if draft else w.petition
+        obj.refresh_from_db()  # the counts as folded, as the view reads them
+        card = og_image.card_for(obj, language="ru")
+        return {"kind": kind, "slug": obj.slug, "lang": "ru", "digest": card.digest}
+
+    return kwargs
+
+
 def token(kind: str, **extra: str) -> Kwargs:
     return lambda w, a: {"token": a.tokens[kind], **extra}
 
@@ -527,6 +544,11 @@ TABLE: list[Row] = [
     Row("campaigns:petition", draft_petition, variant="draft", get="404", post="404"),
     Row("campaigns:embed", live_petition, get="200", post="400"),
     Row("campaigns:embed", draft_petition, variant="draft", get="404", post="404"),
+    # Link-preview images: public, the same for everyone; a draft's title stays unpublished.
+    Row("campaigns:og_image", og_image_of("campaign"), get="200", post="200"),
+    Row("campaigns:og_image", og_image_of("petition"), variant="petition", get="200", post="200"),
+    Row("campaigns:og_image", og_image_of("campaign", draft=True), variant="draft",
+        get="404", post="404"),
     # The world's outcome has no evidence file (tests/campaigns/test_uploads.py has one).
     Row("campaigns:evidence", lambda w, a: {"pk": w.outcome.pk}, get="404", post="404"),
     Row("campaigns:sign_sent", live_petition, get="200", post="200"),
@@ -851,7 +873,8 @@ def _request(client: Client, method: str, url: str, data: dict[str, Any], *, jso
 def _body(response: HttpResponse) -> str:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
-    return response.content.decode()
+    # Binary answers (the link-preview PNG) are searched for personal data like any other.
+    return response.content.decode(errors="replace")
 
 
 def _assert_answer(response: HttpResponse, expect: Expect) -> None:

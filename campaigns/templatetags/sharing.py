@@ -1,0 +1,75 @@
+"""Share links, link-preview (Open Graph / Twitter card) tags and language alternates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils import translation
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from campaigns import og_image, selectors, sharing
+from campaigns.models import Campaign, Petition
+from campaigns.templatetags.campaign_text import render_markdown
+
+register = template.Library()
+
+
+def _language() -> str:
+    return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+
+
+def _alternates(request: Any) -> dict[str, Any]:
+    """Canonical URL (this page in this language) and one alternate per language; x-default is
+    the bare URL, where the cookie or the browser's languages choose."""
+    path = request.path if request is not None else "/"
+    language = _language()
+    return {
+        "canonical": sharing.page_url(path, language=language),
+        "alternates": [
+            (code, sharing.page_url(path, language=code)) for code in sharing.language_codes()
+        ],
+        "default": sharing.absolute(path),
+    }
+
+
+@register.inclusion_tag("_language_alternates.html", takes_context=True)
+def language_alternates(context: template.Context) -> dict[str, Any]:
+    return _alternates(context.get("request"))
+
+
+@register.inclusion_tag("campaigns/_link_preview_meta.html", takes_context=True)
+def link_preview_meta(context: template.Context, obj: Campaign | Petition) -> dict[str, Any]:
+    language = _language()
+    campaign = obj.campaign if isinstance(obj, Petition) else obj
+    description = campaign.summary
+    if not description and isinstance(obj, Petition):
+        description = strip_tags(render_markdown(obj.text))
+    card = og_image.card_for(obj, language=language)
+    alt = obj.title if not card.count_text else f"{obj.title} — {card.count_text}"
+    return {
+        **_alternates(context.get("request")),
+        "title": obj.title,
+        "description": Truncator(" ".join(description.split())).chars(280),
+        "og_type": "article",
+        "site_name": _("Coalition"),
+        "locale": sharing.OG_LOCALES.get(language, "en_US"),
+        "locale_alternates": [
+            sharing.OG_LOCALES[code]
+            for code in sharing.language_codes()
+            if code != language and code in sharing.OG_LOCALES
+        ],
+        "image": sharing.absolute(og_image.image_path(obj, card)),
+        "image_width": og_image.WIDTH,
+        "image_height": og_image.HEIGHT,
+        "image_alt": alt,
+    }
+
+
+@register.inclusion_tag("campaigns/_share_links.html")
+def share_links(petition: Petition, source: str = "") -> dict[str, Any]:
+    slugs = {o.slug for o in selectors.campaign_cosponsors(campaign=petition.campaign)}
+    return sharing.share_links(petition=petition, source_slug=sharing.valid_source(source, slugs))
