@@ -117,6 +117,13 @@ if not ENCRYPTION_KEYS:
         )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+# Test mode has fixed keys and no HTTPS settings: it must never serve a host the public reaches.
+if TESTING and not set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}:
+    raise ImproperlyConfigured(
+        f"COALITION_TESTING is set while DJANGO_ALLOWED_HOSTS names {', '.join(ALLOWED_HOSTS)}. "
+        "Test mode (fixed development keys, no HTTPS) is for the test suite on this machine "
+        "only: unset COALITION_TESTING."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = os.environ.get("COALITION_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

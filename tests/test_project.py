@@ -76,6 +76,16 @@ def test_a_setting_that_cannot_be_read_stops_start_up_naming_it(variable, value,
     assert f"{variable}={value!r} {message}" in result.stderr
 
 
+def test_test_mode_refuses_to_serve_a_public_host():
+    result = _manage(
+        "check", DJANGO_DEBUG="0", COALITION_TESTING="1", DJANGO_ALLOWED_HOSTS="coalition.example"
+    )
+    assert result.returncode != 0
+    assert "COALITION_TESTING is set while DJANGO_ALLOWED_HOSTS names coalition.example" in (
+        result.stderr
+    )
+
+
 def test_yes_no_settings_accept_the_usual_spellings(monkeypatch):
     from coalition.settings import env_bool, env_float, env_int
 
