@@ -138,9 +138,13 @@ def webhooks_relay() -> int:
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=280, ignore_result=True)
 def webhooks_purge() -> int:
     """Empty the kept bodies of old deliveries (they may carry signers' data): the log keeps
-    what happened, not what was said. Daily; safe to run twice."""
+    what happened, not what was said. Events held for an endpoint that stayed switched off that
+    long are given up. Daily; safe to run twice."""
     cutoff = timezone.now() - settings.WEBHOOKS_PAYLOAD_RETENTION
-    return (
+    given_up = Delivery.objects.filter(
+        status=Delivery.Status.QUEUED, created_at__lt=cutoff, endpoint__is_active=False
+    ).update(status=Delivery.Status.CANCELLED, payload="")
+    return given_up + (
         Delivery.objects.filter(
             status__in=[
                 Delivery.Status.DELIVERED,

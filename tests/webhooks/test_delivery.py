@@ -406,3 +406,19 @@ def test_erasure_sends_one_notice_per_endpoint_with_every_signature_of_the_mailb
     assert notices[0]["data"]["person"]["emails"] == sorted(
         ["Olga.Smirnova+x@gmail.com", "olgasmirnova@googlemail.com"]
     )
+
+
+def test_events_held_for_a_switched_off_endpoint_are_given_up_after_the_retention(
+    live: LiveCampaign, receiver: Receiver
+) -> None:
+    a = live.orgs[0]
+    endpoint, _secret = add_endpoint(a, live.admins[0], receiver.url("/a"), ALL)
+    Endpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
+    _confirm(_sign(live, "olga@example.org", consents=[a]))
+    assert webhooks_purge() == 0  # held, body kept, while it is recent
+    Delivery.objects.filter(endpoint=endpoint).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    assert webhooks_purge() == 1
+    held = Delivery.objects.get(endpoint=endpoint)
+    assert (held.status, held.payload) == ("cancelled", "")
