@@ -383,6 +383,30 @@ def at_act(w: World, a: Actor) -> dict[str, Any]:
     return {"org": a.org.slug, "slug": w.campaign.slug, "pk": w.act.pk}
 
 
+def at_update(w: World, a: Actor) -> dict[str, Any]:
+    """A draft update to the campaign's signers, written by A's admin (made before the
+    snapshot, so only the request's own writes count)."""
+    from updates import services as update_services
+
+    update = update_services.update_draft(
+        campaign=w.campaign, organization=w.a, user=w.admin_a, subject_en="News", body_en="Text."
+    )
+    return {"org": a.org.slug, "slug": w.campaign.slug, "pk": update.pk}
+
+
+def at_outcome(w: World, a: Actor) -> dict[str, Any]:
+    return {"org": a.org.slug, "slug": w.campaign.slug, "event": w.outcome.pk}
+
+
+def list_token(w: World, a: Actor) -> dict[str, Any]:
+    """Olga's one-click unsubscribe token (from a reminder or an update); a forged one else."""
+    from outbox.suppression import ALL, list_token_for
+
+    if a.role != "signer":
+        return {"token": FORGED}
+    return {"token": list_token_for(digest=w.olga.email_digest, scope=ALL)}
+
+
 def at_letter_campaign(action: str) -> Kwargs:
     return lambda w, a: {
         "org": a.org.slug,
@@ -627,6 +651,10 @@ TABLE: list[Row] = [
     Row("campaigns:withdraw", token("withdraw"),
         get="200",
         post="400       200w   400    400    400    400        400    400"),
+    # One-click unsubscribe (RFC 8058): the token is the authority, no login, no CSRF token.
+    Row("outbox:unsubscribe", list_token,
+        get="404       200    404    404    404    404        404    404",
+        post="404       200w   404    404    404    404        404    404"),
     Row("privacy:erase", token("erase"),
         get="400       200    400    400    400    400        400    400",
         post="400       200w   400    400    400    400        400    400"),
@@ -696,6 +724,25 @@ TABLE: list[Row] = [
     Row("campaigns:export", at_campaign(), admin_acts="GET", personal=("admin_of_cosponsor",),
         get="login     login  403    mfa    404    403        200w   403",
         post="login     login  403    mfa    404    403        200w   403"),
+    # Updates to signers: editors and admins of a co-sponsor, all with two-factor (signer mail).
+    Row("updates:list", at_campaign(), admin_acts="GET",
+        get="login     login  403    mfa    404    403        200    403",
+        post="login     login  403    mfa    404    403        200    403"),
+    Row("updates:create", at_campaign(), admin_acts="GET",
+        get="login     login  403    mfa    404    403        200    403",
+        post="login     login  403    mfa    404    403        400    403"),
+    Row("updates:edit", at_update, admin_acts="GET",
+        get="login     login  403    mfa    404    403        200    403",
+        post="login     login  403    mfa    404    403        400    403"),
+    Row("updates:preview", at_update, admin_acts="GET",
+        get="login     login  403    mfa    404    403        200    403",
+        post="login     login  405    405    405    405        405    405"),
+    Row("updates:propose", at_update, admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    mfa    404    403        302w   403"),
+    Row("updates:from_outcome", at_outcome, admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    mfa    404    403        302w   403"),
     Row("campaigns:action", at_campaign(action="invite"), variant="invite", admin_acts="POST",
         get="login     login  405    405    405    405        405    405",
         post="login     login  403    302    404    403        302    403"),
@@ -824,7 +871,9 @@ def _cases() -> list[Any]:
 
 # --- helpers --------------------------------------------------------------------------------
 
-SNAPSHOT_APPS = {"api", "members", "campaigns", "outreach", "outbox", "mfa", "account", "webhooks"}
+SNAPSHOT_APPS = {
+    "api", "members", "campaigns", "outreach", "outbox", "mfa", "account", "webhooks", "updates",
+}
 
 
 def _snapshot() -> dict[str, list[tuple[Any, ...]]]:

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.models import Campaign, CoSponsorship, OutcomeEvent
 from coalition.forms_flow import form_flow
@@ -98,6 +98,7 @@ def update_edit(request: HttpRequest, org: str, slug: str, pk: int) -> HttpRespo
 
 
 @login_required
+@require_safe
 def update_preview(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
     """The update exactly as a signer gets it, in each language it is written in."""
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
