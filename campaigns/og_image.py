@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cache as memoize
 from pathlib import Path
@@ -31,6 +32,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from campaigns import selectors
 from campaigns.models import Campaign, Petition
+from members.models import Organization
 
 WIDTH, HEIGHT = 1200, 630
 KINDS = ("campaign", "petition")
@@ -74,8 +76,12 @@ def _number(value: int, language: str) -> str:
     return grouped.replace(",", "\u202f") if language == "ru" else grouped
 
 
-def card_for(obj: Campaign | Petition, *, language: str) -> Card:
-    """The card of a public campaign or petition in ``language`` (activated here)."""
+def card_for(
+    obj: Campaign | Petition, *, language: str, cosponsors: Iterable[Organization] | None = None
+) -> Card:
+    """The card of a public campaign or petition in ``language`` (activated here).
+
+    ``cosponsors``: the campaign's accepted co-sponsors when the caller has them already."""
     with translation.override(language):
         if isinstance(obj, Petition):
             campaign = obj.campaign
@@ -94,9 +100,9 @@ def card_for(obj: Campaign | Petition, *, language: str) -> Card:
                 "%(count)s signatures of %(goal)s",
                 count,
             ) % {"count": _number(count, language), "goal": _number(goal, language)}
-        names = sorted(
-            (o.name for o in selectors.campaign_cosponsors(campaign=campaign)), key=str.casefold
-        )
+        if cosponsors is None:
+            cosponsors = selectors.campaign_cosponsors(campaign=campaign)
+        names = sorted((o.name for o in cosponsors), key=str.casefold)
         cosponsors_text = (
             _("Co-sponsored by: %(names)s") % {"names": ", ".join(names)} if names else ""
         )

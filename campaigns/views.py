@@ -185,6 +185,7 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
         "campaign": petition.campaign,
         "form": form,
         "source": source_slug,
+        "cosponsors": cosponsors,  # also for the link-preview card and the share links
         # Lazy: the stats fragment is cached, and these are read only when it is rendered.
         "countries": selectors.petition_countries(petition=petition)[:20],
         "recent": partial(selectors.petition_recent_signers, petition=petition),

@@ -14,8 +14,17 @@ from django.utils.translation import gettext as _
 from campaigns import og_image, selectors, sharing
 from campaigns.models import Campaign, Petition
 from campaigns.templatetags.campaign_text import render_markdown
+from members.models import Organization
 
 register = template.Library()
+
+
+def _cosponsors(context: template.Context, campaign: Campaign) -> list[Organization]:
+    """The co-sponsors the view already put in the context (read once per page), else read."""
+    cosponsors = context.get("cosponsors")
+    if cosponsors is None:
+        cosponsors = selectors.campaign_cosponsors(campaign=campaign)
+    return list(cosponsors)
 
 
 def _language() -> str:
@@ -48,7 +57,7 @@ def link_preview_meta(context: template.Context, obj: Campaign | Petition) -> di
     description = campaign.summary
     if not description and isinstance(obj, Petition):
         description = strip_tags(render_markdown(obj.text))
-    card = og_image.card_for(obj, language=language)
+    card = og_image.card_for(obj, language=language, cosponsors=_cosponsors(context, campaign))
     alt = obj.title if not card.count_text else f"{obj.title} — {card.count_text}"
     return {
         **_alternates(context.get("request")),
@@ -69,7 +78,7 @@ def link_preview_meta(context: template.Context, obj: Campaign | Petition) -> di
     }
 
 
-@register.inclusion_tag("campaigns/_share_links.html")
-def share_links(petition: Petition, source: str = "") -> dict[str, Any]:
-    slugs = {o.slug for o in selectors.campaign_cosponsors(campaign=petition.campaign)}
+@register.inclusion_tag("campaigns/_share_links.html", takes_context=True)
+def share_links(context: template.Context, petition: Petition, source: str = "") -> dict[str, Any]:
+    slugs = {o.slug for o in _cosponsors(context, petition.campaign)}
     return sharing.share_links(petition=petition, source_slug=sharing.valid_source(source, slugs))
