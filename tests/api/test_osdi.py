@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from api import services as api_services
@@ -633,3 +634,31 @@ def test_staff_see_api_reads_in_the_export_log(world: World, client: Client) -> 
     page = staff_client.get(reverse("admin:campaigns_supporterexport_changelist"))
     assert page.status_code == 200
     assert "CRM (coa_" in page.content.decode()
+
+
+def test_responses_match_the_generated_schema(world: World, client: Client) -> None:
+    sign(world.live.petition, "olga@example.org", consents=[world.a])
+    document = client.get(reverse("osdi:openapi-json")).json()
+    slug = world.live.petition.slug
+    cases = [
+        ("/api/osdi/v1/", "get", reverse("osdi:api-root"), 200),
+        ("/api/osdi/v1/petitions", "get", reverse("osdi:petitions"), 200),
+        ("/api/osdi/v1/petitions/{slug}", "get", reverse("osdi:petition", args=[slug]), 200),
+        (
+            "/api/osdi/v1/petitions/{slug}/signatures",
+            "get",
+            reverse("osdi:signatures", args=[slug]),
+            200,
+        ),
+        ("/api/osdi/v1/people", "get", people_url(), 200),
+        ("/api/osdi/v1/people", "get", people_url() + "?filter=nonsense", 400),
+    ]
+    for path, method, url, status in cases:
+        response = client.get(url, headers={"OSDI-API-Token": world.read})
+        assert response.status_code == status, url
+        content = document["paths"][path][method]["responses"][str(status)]["content"]
+        assert list(content) == [HAL]
+        schema = content[HAL]["schema"]
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        errors = [e.message for e in validator.iter_errors(response.json())]
+        assert not errors, (url, errors)
