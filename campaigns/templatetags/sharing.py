@@ -31,6 +31,26 @@ def _language() -> str:
     return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
 
 
+# Pages whose URL is the same for everyone: only these name a canonical URL and their languages.
+# Never a page reached through a signer's link (confirm, withdraw, letter, erase...): its URL
+# holds a token, which must not be repeated into the page for a crawler or a cache to pick up.
+PUBLIC_PAGES = frozenset(
+    {
+        "home",
+        "campaigns:list",
+        "campaigns:campaign",
+        "campaigns:history",
+        "campaigns:petition",
+        "results:results",
+        "members:directory",
+        "members:organization",
+        "members:decisions",
+        "members:decision",
+        "privacy:privacy",
+    }
+)
+
+
 def _alternates(request: Any) -> dict[str, Any]:
     """Canonical URL (this page in this language) and one alternate per language; x-default is
     the bare URL, where the cookie or the browser's languages choose."""
@@ -47,7 +67,11 @@ def _alternates(request: Any) -> dict[str, Any]:
 
 @register.inclusion_tag("_language_alternates.html", takes_context=True)
 def language_alternates(context: template.Context) -> dict[str, Any]:
-    return _alternates(context.get("request"))
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.view_name not in PUBLIC_PAGES:
+        return {}
+    return _alternates(request)
 
 
 @register.inclusion_tag("campaigns/_link_preview_meta.html", takes_context=True)

@@ -359,3 +359,47 @@ def test_rebuilding_signature_counts_keeps_pending_share_visits(live):
     services.signature_counts_rebuild(petition=live.petition)
     _fold()
     assert PetitionChannelCount.objects.get(channel="email").visits == 1
+
+
+# --- language alternates ----------------------------------------------------------------------
+
+
+def test_public_pages_name_their_languages_and_signer_link_pages_do_not(live):
+    head = _read(Client().get(reverse("campaigns:list") + "?lang=ru").content.decode())
+    assert {link.get("hreflang") for link in head.links if link.get("rel") == "alternate"} == {
+        "en",
+        "ru",
+        "x-default",
+    }
+    signature = services.signature_create(
+        petition=live.petition, name="Anna", email="anna@example.org", country="DE"
+    )
+    token = _confirm_token(signature)
+    html = Client().get(reverse("campaigns:confirm", args=[token])).content.decode()
+    head = _read(html)
+    assert not [link for link in head.links if link.get("rel") in {"canonical", "alternate"}]
+    assert "og:url" not in head.meta
+
+
+def test_a_signer_led_to_the_letter_page_gets_share_links_without_the_letter_token(live, letters):
+    signature = services.signature_create(
+        petition=live.petition,
+        name="Olga Smirnova",
+        email="olga@example.org",
+        country="DE",
+        source=live.orgs[0],
+    )
+    client = Client()
+    response = client.post(reverse("campaigns:confirm", args=[_confirm_token(signature)]))
+    letter_url = response["Location"]
+    assert letter_url.startswith("/letters/")
+    html = client.get(letter_url).content.decode()
+    hrefs = _share_hrefs(_read(html))
+    assert sorted(hrefs) == sorted(CHANNELS)
+    letter_token = letter_url.rstrip("/").rsplit("/", 1)[1]
+    for channel, href in hrefs.items():
+        query = parse_qs(urlsplit(_shared_url(channel, href)).query)
+        assert query == {"lang": ["en"], "source": [live.orgs[0].slug], "ch": [channel]}
+        assert letter_token not in unquote(href)
+    # The letter page's own URL (with its token) is not repeated as a canonical URL either.
+    assert not [link for link in _read(html).links if link.get("rel") == "canonical"]
