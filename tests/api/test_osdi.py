@@ -662,3 +662,23 @@ def test_responses_match_the_generated_schema(world: World, client: Client) -> N
         validator = Draft202012Validator({**schema, "components": document["components"]})
         errors = [e.message for e in validator.iter_errors(response.json())]
         assert not errors, (url, errors)
+
+
+def test_staff_can_revoke_a_token_but_never_see_its_hash(world: World, client: Client) -> None:
+    staff, secret = make_staff()
+    staff_client = Client()
+    sign_in(staff_client, staff, secret)
+    token = ApiToken.objects.get(prefix=world.read.split("_")[1])
+    changelist = reverse("admin:api_apitoken_changelist")
+    page = staff_client.get(reverse("admin:api_apitoken_change", args=[token.pk]))
+    assert page.status_code == 200
+    assert token.digest not in page.content.decode()
+
+    response = staff_client.post(
+        changelist, {"action": "revoke", "_selected_action": [token.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    token.refresh_from_db()
+    assert (token.revoked_at is not None, token.revoked_by) == (True, staff)
+    assert get(client, people_url(), world.read).status_code == 401
