@@ -441,7 +441,15 @@ class PetitionCountryCount(models.Model):
 
 
 class SupporterExport(models.Model):
-    """Audit log: who exported which supporters, visible to every co-sponsor and to staff."""
+    """Audit log: who exported which supporters, visible to every co-sponsor and to staff.
+
+    Supporters read through the partner API are logged here too, one row per campaign and
+    response, so co-sponsors and staff see every way personal data left (api/osdi.py).
+    """
+
+    class Channel(models.TextChoices):
+        FILE = "file", _("CSV file")
+        API = "api", _("API")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="exports")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
@@ -450,12 +458,6 @@ class SupporterExport(models.Model):
     )
     exported_at = models.DateTimeField(default=timezone.now)
     row_count = models.PositiveIntegerField(null=True, blank=True)
-    # Supporters read through the partner API are logged here too, one row per campaign and
-    # response, so co-sponsors and staff see every way personal data left (api/osdi.py).
-    class Channel(models.TextChoices):
-        FILE = "file", _("CSV file")
-        API = "api", _("API")
-
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.FILE)
     api_token = models.CharField(max_length=140, blank=True)  # the token's name and prefix
 
