@@ -92,6 +92,14 @@ def list_token_for(*, digest: str, scope: str) -> str:
         return ListToken.objects.get(digest=digest, scope=scope).token
 
 
+def mailbox_forget(*, digest: str) -> None:
+    """Erasure: drop what ties the mailbox to a campaign (its tokens, its per-campaign
+    suppressions: the signatures they were about are gone). A suppression of all mail stays,
+    naming no campaign: erasing must never subscribe someone again."""
+    ListToken.objects.filter(digest=digest).delete()
+    Suppression.objects.filter(digest=digest).exclude(scope=ALL).delete()
+
+
 def list_token_read(token: str) -> ListToken | None:
     if not token or len(token) > 40:
         return None

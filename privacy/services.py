@@ -18,6 +18,7 @@ from campaigns.models import Campaign, Signature
 from campaigns.services import signature_delete
 from campaigns.signing import email_digest
 from outbox.models import Email
+from outbox.suppression import mailbox_forget
 from privacy.crypto import mfa_secrets_map, rotate
 from privacy.models import DigestAlias
 
@@ -64,6 +65,7 @@ def _erase(digest: str) -> int:
         .exclude(status=Email.Status.SENDING)
         .delete()
     )
+    mailbox_forget(digest=digest)  # unsubscribe tokens and per-campaign suppressions
     logger.info("signer data erased", extra={"signatures": erased, "emails": mail})
     return erased
 

@@ -132,8 +132,20 @@ def test_the_export_has_a_column_for_it(client, live):
 
 
 def test_it_is_erased_with_the_signature_but_the_suppression_stays(live):
+    from outbox.models import ListToken
+    from outbox.suppression import campaign_scope, list_token_for
+
     signature = sign(live, "anna@example.org", updates=True)
-    Suppression.objects.create(digest=signature.email_digest, scope="all", reason="unsubscribed")
+    digest = signature.email_digest
+    list_token_for(digest=digest, scope=campaign_scope(live.campaign.pk))
+    Suppression.objects.create(digest=digest, scope="all", reason="unsubscribed")
+    Suppression.objects.create(
+        digest=digest, scope=campaign_scope(live.campaign.pk), reason="unsubscribed"
+    )
     signer_erase(email="anna@example.org")
     assert not Signature.objects.exists()
-    assert Suppression.objects.filter(digest=signature.email_digest).exists()
+    # Nothing left ties her mailbox to this campaign; "no mail at all" still holds.
+    assert not ListToken.objects.filter(digest=digest).exists()
+    assert list(Suppression.objects.filter(digest=digest).values_list("scope", flat=True)) == [
+        "all"
+    ]
