@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from outbox.models import Email
+from outbox.models import Email, Suppression
 from outbox.services import email_cancel, email_retry
 
 # Mail to organizations' people (accounts, invitations, coalition decisions, co-sponsorship
@@ -100,3 +100,24 @@ class EmailAdmin(admin.ModelAdmin):
         for email in queryset:
             email_cancel(email=email)
         self.message_user(request, _("Cancelled where still queued."), messages.SUCCESS)
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """The suppression list: keyed hashes only, no address. Staff may lift an entry (a person
+    who unsubscribed by mistake writes in); nobody adds one here: people and providers do."""
+
+    list_display = ("digest_start", "scope", "reason", "created_at")
+    list_filter = ("reason", "scope")
+    readonly_fields = ("digest", "scope", "reason", "created_at")
+    ordering = ("-created_at",)
+
+    @admin.display(description=_("mailbox (keyed hash)"))
+    def digest_start(self, obj: Suppression) -> str:
+        return obj.digest[:12] + "…"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

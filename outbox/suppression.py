@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -143,7 +144,7 @@ def token_from_address(address: str) -> str:
     return local[len(prefix) :] if local.startswith(prefix) else ""
 
 
-def complaints_and_sent(*, since: object) -> tuple[int, int]:
+def complaints_and_sent(*, since: datetime) -> tuple[int, int]:
     """Spam complaints recorded and mails sent since then (the staff figures' complaint rate)."""
     complaints = Suppression.objects.filter(
         reason=Suppression.Reason.COMPLAINED, created_at__gte=since

@@ -234,3 +234,16 @@ def test_the_signer_display_name_cannot_break_the_from_header():
 
     header = HeaderRegistry()("From", value)
     assert [a.addr_spec for a in header.addresses] == ["l@c.example"]
+
+
+def test_staff_see_the_suppression_list_as_hashes_and_may_only_lift_an_entry(client):
+    entry = Suppression.objects.create(digest="ab" * 32, scope="all", reason="unsubscribed")
+    sign_in(client, *make_staff())
+    page = client.get(reverse("admin:outbox_suppression_changelist"))
+    assert page.status_code == 200 and "abababababab…" in page.content.decode()
+    assert client.get(reverse("admin:outbox_suppression_add")).status_code == 403
+    response = client.post(
+        reverse("admin:outbox_suppression_delete", args=[entry.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Suppression.objects.exists()
