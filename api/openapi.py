@@ -67,6 +67,13 @@ def _signature_request() -> dict[str, Any]:
             f"`{_challenge_path()}`. Optional, but without it a much stricter per-address rate "
             "limit applies; a payload that does not verify (expired, reused, altered) is a 400."
         )
+    if "updates" in properties:
+        properties["updates"]["description"] = (
+            "“Keep me informed about this campaign”: the co-sponsors' joint updates, opt-in "
+            "(default false). Not a consent to any one organization (that is `consents`); the "
+            "confirmation mail repeats it, the confirmation page can only take it back, and "
+            "every update carries one-click unsubscribe."
+        )
     properties["consents"] = {
         "type": "array",
         "items": {"type": "string"},
