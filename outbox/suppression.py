@@ -93,6 +93,23 @@ def list_token_for(*, digest: str, scope: str) -> str:
         return ListToken.objects.get(digest=digest, scope=scope).token
 
 
+def list_tokens_for(*, digests: list[str], scope: str) -> dict[str, str]:
+    """``list_token_for`` for many mailboxes in three queries (a fan-out's batch)."""
+    found = dict(
+        ListToken.objects.filter(digest__in=digests, scope=scope).values_list("digest", "token")
+    )
+    missing = [d for d in dict.fromkeys(digests) if d not in found]
+    if missing:
+        ListToken.objects.bulk_create(
+            [ListToken(digest=d, scope=scope, token=secrets.token_urlsafe(18)) for d in missing],
+            ignore_conflicts=True,  # a concurrent maker won: its token is read back below
+        )
+        found |= dict(
+            ListToken.objects.filter(digest__in=missing, scope=scope).values_list("digest", "token")
+        )
+    return found
+
+
 def mailbox_forget(*, digest: str) -> None:
     """Erasure: drop what ties the mailbox to a campaign (its tokens, its per-campaign
     suppressions: the signatures they were about are gone). A suppression of all mail stays,

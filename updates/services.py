@@ -25,7 +25,7 @@ from members.models import Membership, Organization, User
 from outbox.services import email_enqueue
 from outbox.suppression import (
     campaign_scope,
-    list_token_for,
+    list_tokens_for,
     suppressed_digests,
     unsubscribe_hook_register,
     unsubscribe_url,
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 SEND_ACT = "updates.send"
 FANOUT_BATCH = 1000
 MAIL_KIND = "updates.update"
+_LINK_MARK = "UNSUBSCRIBE-LINK-8f3b2c"  # stands in for each signer's own link while rendering
 
 
 class UpdateError(Exception):
@@ -244,6 +245,11 @@ def update_fanout_batch(*, update_id: int, batch: int = FANOUT_BATCH) -> int:
             return 0
         scope = campaign_scope(update.campaign_id)
         suppressed = suppressed_digests(digests=[r[0] for r in rows], scope=scope)
+        tokens = list_tokens_for(
+            digests=[r[0] for r in rows if r[0] not in suppressed], scope=scope
+        )
+        # Rendered once per language; only the unsubscribe link differs between signers.
+        rendered: dict[str, tuple[str, str, str]] = {}
         per_minute = max(1, settings.UPDATES_PER_MINUTE)
         start = update.sent_at or timezone.now()
         seen: set[str] = set()
@@ -253,10 +259,14 @@ def update_fanout_batch(*, update_id: int, batch: int = FANOUT_BATCH) -> int:
             seen.add(digest)
             if digest in suppressed:
                 continue
-            token = list_token_for(digest=digest, scope=scope)
-            subject, text, html = update_render(
-                update=update, language=language, unsubscribe=unsubscribe_url(token)
-            )
+            token = tokens[digest]
+            if language not in rendered:
+                rendered[language] = update_render(
+                    update=update, language=language, unsubscribe=_LINK_MARK
+                )
+            subject, text, html = rendered[language]
+            link = unsubscribe_url(token)
+            text, html = text.replace(_LINK_MARK, link), html.replace(_LINK_MARK, link)
             email_enqueue(
                 kind=MAIL_KIND,
                 to=email,

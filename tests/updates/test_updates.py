@@ -189,6 +189,10 @@ def test_one_mail_per_mailbox_paced_and_suppressed_skipped(
         _approve(live, act)
     mails = list(_updates_mail().order_by("next_attempt_at"))
     assert sorted(m.to.lower() for m in mails) == [f"p{i}@example.org" for i in range(4)]
+    # Rendered once per language, but each carries its own mailbox's unsubscribe link.
+    assert len({m.list_token for m in mails}) == 4
+    for m in mails:
+        assert f"/u/{m.list_token}" in m.body_text and f"/u/{m.list_token}" in m.body_html
     first = mails[0].next_attempt_at
     assert [round((m.next_attempt_at - first).total_seconds() / 60) for m in mails] == [0, 0, 1, 1]
 
