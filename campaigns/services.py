@@ -658,12 +658,6 @@ def signature_confirm(
         return signature
     if not signature.petition.is_open:
         raise CampaignError(_("This petition is closed."))
-    signature.status = Signature.Status.CONFIRMED
-    signature.confirmed_at = timezone.now()
-    signature.save(update_fields=["status", "confirmed_at", "display"])
-    _count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=signature.confirmed_at)
-    events.event_emit(events.SIGNATURE_CONFIRMED, signature=signature)
-    return signature
     exposure = selectors.DISPLAY_EXPOSURE
     if display is not None:
         if display not in exposure or exposure.index(display) > exposure.index(signature.display):
@@ -676,6 +670,16 @@ def signature_confirm(
                 _("You can only keep or withdraw the permissions you gave when signing.")
             )
         given.exclude(organization__slug__in=list(consents)).delete()
+    if updates is not None:
+        if updates and not signature.wants_updates:
+            raise CampaignError(_("You can only keep or stop the updates you chose when signing."))
+        signature.wants_updates = updates
+    signature.status = Signature.Status.CONFIRMED
+    signature.confirmed_at = timezone.now()
+    signature.save(update_fields=["status", "confirmed_at", "display", "wants_updates"])
+    _count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=signature.confirmed_at)
+    events.event_emit(events.SIGNATURE_CONFIRMED, signature=signature)
+    return signature
 
 
 def signature_delete(signature: Signature) -> None:
