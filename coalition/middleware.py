@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -179,14 +180,22 @@ class NulCharacterMiddleware:
     def _carries_nul(request: HttpRequest) -> bool:
         if "\x00" in request.path:
             return True
-        sources = [request.GET]
-        if request.method == "POST" and request.content_type == _FORM:
-            sources.append(request.POST)
-        return any(
+        if any(
             "\x00" in key or any("\x00" in value for value in values)
-            for source in sources
-            for key, values in source.lists()
-        )
+            for key, values in request.GET.lists()
+        ):
+            return True
+        if request.method == "POST" and request.content_type == _FORM:
+            # The raw body, not request.POST: parsing it here would turn the views' own answers
+            # to a malformed body (too many fields, an undecodable charset) into Django's
+            # generic ones. In a urlencoded body a NUL is either the byte or "%00"; a literal
+            # "%00" typed by someone arrives as "%2500".
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                return False  # the view answers with its own size limit
+            return b"\x00" in body or b"%00" in body
+        return False
 
     @staticmethod
     def _refuse(request: HttpRequest) -> HttpResponse:
