@@ -8,10 +8,12 @@ SMTP (or provider) hand-off, so the signature covers exactly the headers and bod
 from __future__ import annotations
 
 from email.message import Message
+from email.utils import parseaddr
 from typing import Any
 
 import dkim
 from django.conf import settings
+from django.core.checks import CheckMessage, Tags, Warning, register
 from django.core.mail import EmailMultiAlternatives
 
 # From, Subject, Date, Message-ID and To, the unsubscribe headers (a forged one-click link
@@ -65,3 +67,28 @@ class SignedMessage(EmailMultiAlternatives):
         # leave carry the signature over exactly the headers and body signed above.
         msg.set_raw("DKIM-Signature", value.decode().strip())
         return msg
+
+
+def _domain(address: str) -> str:
+    return parseaddr(address)[1].rpartition("@")[2].lower()
+
+
+@register(Tags.compatibility, deploy=True)
+def from_aligned_with_dkim(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """DMARC passes only if the From domain is the DKIM domain (or under it, relaxed): mail
+    From another domain would be signed and still refused."""
+    if not dkim_enabled():
+        return []
+    wanted = settings.DKIM_DOMAIN.lower()
+    problems: list[CheckMessage] = []
+    for name in ("DEFAULT_FROM_EMAIL", "OUTREACH_FROM_ADDRESS"):
+        domain = _domain(getattr(settings, name))
+        if domain != wanted and not domain.endswith("." + wanted):
+            problems.append(
+                Warning(
+                    f"{name} is on {domain or '(no domain)'}, not on the DKIM domain {wanted}: "
+                    "receivers applying DMARC will refuse its mail.",
+                    id="outbox.W001",
+                )
+            )
+    return problems

@@ -247,3 +247,16 @@ def test_staff_see_the_suppression_list_as_hashes_and_may_only_lift_an_entry(cli
     )
     assert response.status_code == 302
     assert not Suppression.objects.exists()
+
+
+def test_deploy_check_warns_when_from_is_not_on_the_dkim_domain(settings):
+    from outbox.dkim import from_aligned_with_dkim
+
+    settings.DKIM_DOMAIN, settings.DKIM_SELECTOR, settings.DKIM_PRIVATE_KEY = "c.example", "s", "k"
+    settings.DEFAULT_FROM_EMAIL = "Coalition <noreply@c.example>"
+    settings.OUTREACH_FROM_ADDRESS = "letters@mail.c.example"
+    assert from_aligned_with_dkim() == []
+    settings.OUTREACH_FROM_ADDRESS = "letters@gmail.com"
+    assert [w.id for w in from_aligned_with_dkim()] == ["outbox.W001"]
+    settings.DKIM_PRIVATE_KEY = ""
+    assert from_aligned_with_dkim() == []
