@@ -32,6 +32,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from campaigns import selectors
 from campaigns.models import Campaign, Petition
+from campaigns.services import MILESTONES
 from members.models import Organization
 
 WIDTH, HEIGHT = 1200, 630
@@ -66,9 +67,12 @@ class Card:
 
 
 def bucket(count: int, goal: int) -> int:
-    """The count rounded down to 1 % of the goal (at least 1): what the image shows."""
+    """The count rounded down to 1 % of the goal (at least 1), or to the last milestone passed
+    (100, 1,000...) if that is higher: what the image shows. A milestone shows at once even when
+    1 % of a large goal is more than it."""
     step = max(1, goal // 100)
-    return max(0, count - count % step)
+    passed = [m for m in MILESTONES if m <= count]
+    return max(0, count - count % step, *passed)
 
 
 def _number(value: int, language: str) -> str:

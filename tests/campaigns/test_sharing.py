@@ -403,3 +403,14 @@ def test_a_signer_led_to_the_letter_page_gets_share_links_without_the_letter_tok
         assert letter_token not in unquote(href)
     # The letter page's own URL (with its token) is not repeated as a canonical URL either.
     assert not [link for link in _read(html).links if link.get("rel") == "canonical"]
+
+
+@pytest.mark.parametrize(
+    ("count", "goal", "shown"),
+    [(0, 100, 0), (57, 100, 57), (9, 1000, 0), (19, 1000, 10), (99, 100_000, 0),
+     (100, 100_000, 100), (1_999, 100_000, 1_000), (2_000, 100_000, 2_000)],
+)  # fmt: skip
+def test_the_image_shows_the_count_in_buckets_of_1_percent_or_the_last_milestone(
+    count, goal, shown
+):
+    assert og_image.bucket(count, goal) == shown
