@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
+from outreach import selectors
 from outreach.importing import contacts_import_csv, contacts_import_mep_xml
 from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery, Reply
 
@@ -90,5 +91,18 @@ class PetitionDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(Reply)
 class ReplyAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "campaign", "contact", "source"]
+    """Staff see an emailed reply as co-sponsors do: without the letter it quotes and with its
+    signer's name, city, address and own words redacted; never the stored text as such."""
+
+    list_display = ["received_at", "campaign", "contact", "source", "published_at"]
+    list_select_related = ["campaign", "contact"]
     list_filter = ["source"]
+    exclude = ["summary", "letter"]
+    readonly_fields = ["text", "source", "published_at", "published_by", "published_for"]
+
+    @admin.display(description=_("text or summary"))
+    def text(self, obj: Reply) -> str:
+        return selectors.reply_text(obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

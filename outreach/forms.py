@@ -30,7 +30,6 @@ class LetterCampaignForm(forms.ModelForm):
             "hourly_cap",
             "starts_at",
             "ends_at",
-            "test_address",
         ]
         widgets = {
             "body_en": forms.Textarea(attrs={"rows": 10}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -91,16 +92,9 @@ class LetterCampaign(models.Model):
     starts_at = models.DateTimeField(_("sending window opens"), default=timezone.now)
     ends_at = models.DateTimeField(_("sending window closes"), null=True, blank=True)
     # A draft until every co-sponsor approved it (a UNANIMOUS joint act): signers are not led to
-    # it and cannot send it. Test letters carry a made-up sample signer, never a real one.
+    # it and cannot send it. Test letters carry a made-up sample signer, never a real one, and
+    # go only to the asking person's own verified address (services.letter_test_send).
     test_mode = models.BooleanField(_("test mode"), default=True)
-    test_address = models.EmailField(
-        _("co-sponsors' test address"),
-        blank=True,
-        help_text=_(
-            "Test letters, written as if by a made-up sample signer, go here. Real signers' "
-            "letters never do."
-        ),
-    )
     # The content the co-sponsors approved (outreach.selectors.letter_campaign_fingerprint):
     # any later change to the text, targets or targeting makes the campaign unapproved again.
     approved_fingerprint = models.CharField(max_length=64, blank=True)
@@ -188,6 +182,26 @@ class Reply(models.Model):
     source = models.CharField(max_length=8, choices=Source.choices)
     recorded_by = models.ForeignKey(
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # An emailed reply quotes the signer's letter: it is stored with the quote cut and the
+    # signer's details redacted, and shown publicly only once a co-sponsor reviewed and published
+    # it (services.reply_publish). A reply a co-sponsor enters is their own summary: published.
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    published_for = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published for"),
     )
 
     class Meta:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, JointAct, Signature
 from outbox.models import Email
 from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery, Reply
+from outreach.reply_text import SignerDetails, reply_clean
 
 STATES = ["queued", "sent", "bounced", "failed", "replied"]
 _STATE_OF: dict[str, str] = {
@@ -138,7 +139,13 @@ def failed_messages(*, campaign: Campaign) -> QuerySet[Email]:
 
 
 def campaign_replies(*, campaign: Campaign) -> QuerySet[Reply]:
-    return campaign.replies.select_related("contact", "recorded_by")
+    return campaign.replies.select_related("contact", "recorded_by", "published_for")
+
+
+def reply_is_reviewed(reply: Reply) -> bool:
+    """Whether every co-sponsor member may read the reply: published, or a co-sponsor's own
+    summary. An emailed reply not yet published is for members with two-factor only."""
+    return reply.published_at is not None or reply.source == Reply.Source.ENTERED
 
 
 def campaign_deliveries(*, campaign: Campaign) -> list[PetitionDelivery]:
@@ -160,3 +167,47 @@ def campaign_deliveries(*, campaign: Campaign) -> list[PetitionDelivery]:
     for delivery in deliveries:
         delivery.act = acts.get(delivery.pk)  # type: ignore[attr-defined]
     return deliveries
+
+
+# How many of a contact's latest letters an emailed reply that names no letter is checked against.
+REPLY_LETTERS_CHECKED = 200
+
+
+def reply_signers(
+    *, campaign_id: int, letter: Letter | None, contact: Contact | None
+) -> list[SignerDetails]:
+    """Whose details an emailed reply may quote: its letter's signer, or (when the reply names no
+    letter) the signers of the contact's latest letters in the campaign."""
+    if letter is not None:
+        letters = [letter]
+    elif contact is not None:
+        letters = list(
+            Letter.objects.filter(contact=contact, letter_campaign__campaign_id=campaign_id)
+            .select_related("signature", "email")
+            .order_by("-created_at")[:REPLY_LETTERS_CHECKED]
+        )
+    else:
+        letters = []
+    signers = []
+    for each in letters:
+        signature = each.signature
+        signers.append(
+            SignerDetails(
+                name=signature.name if signature else "",
+                city=signature.city if signature else "",
+                email=signature.email if signature else "",
+                letter_body=each.email.body_text if each.email_id else "",
+            )
+        )
+    return signers
+
+
+def reply_text(reply: Reply) -> str:
+    """A reply's text as anyone is shown it: an emailed one is cleaned again, so a reply stored
+    before cleaning existed never shows a signer's details either."""
+    if reply.source != Reply.Source.INBOUND:
+        return reply.summary
+    signers = reply_signers(
+        campaign_id=reply.campaign_id, letter=reply.letter, contact=reply.contact
+    )
+    return reply_clean(reply.summary, signers)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -45,6 +46,7 @@ from outreach.models import (
     PetitionDelivery,
     Reply,
 )
+from outreach.reply_text import redact, reply_clean
 from outreach.templating import personal_message_errors, template_fill
 
 NIGHT_HOURS = range(0, 7)  # local time of the recipient: 22:00-07:00 counts as night
@@ -353,14 +355,43 @@ def letter_campaign_status(letter_campaign: LetterCampaign) -> str:
     return "changed" if letter_campaign.approved_fingerprint else "draft"
 
 
+def test_letter_addresses(*, user: User, cosponsorship: CoSponsorship) -> list[str]:
+    """Where "send me a test" may write: the person's own verified account addresses (primary
+    first), then the co-sponsorship's registered test address (set by staff)."""
+    addresses = list(
+        EmailAddress.objects.filter(user=user, verified=True)
+        .order_by("-primary", "pk")
+        .values_list("email", flat=True)
+    )
+    if cosponsorship.test_email:
+        addresses.append(cosponsorship.test_email)
+    return addresses
+
+
 @transaction.atomic
 def letter_test_send(
-    *, letter_campaign: LetterCampaign, organization: Organization, user: User
+    *, letter_campaign: LetterCampaign, organization: Organization, user: User, to: str = ""
 ) -> list[Email]:
     """ "Send me a test": the letter as the first targets would get it, from a made-up sample
-    signer, to the co-sponsors' test address. No real signer's data is ever in it."""
+    signer, to the asking person's own verified address. No real signer's data is ever in it,
+    and it never goes to an address typed in: our domain would send the coalition's letter to
+    anyone's mailbox."""
     cosponsorship = _require_cosponsor_editor(letter_campaign.campaign_id, organization, user)
-    to = letter_campaign.test_address or cosponsorship.test_email or settings.OUTREACH_TEST_ADDRESS
+    allowed = test_letter_addresses(user=user, cosponsorship=cosponsorship)
+    if not allowed:
+        raise OutreachError(
+            _("Verify your account's email address first: test letters go only to you.")
+        )
+    asked = to.strip().lower()
+    if asked and asked not in {address.lower() for address in allowed}:
+        raise OutreachError(
+            _(
+                "Test letters go only to your own verified address (%(own)s), not to an address "
+                "typed in. Nothing was sent."
+            )
+            % {"own": allowed[0]}
+        )
+    to = next((address for address in allowed if address.lower() == asked), allowed[0])
     emails = []
     targets = letter_targets(letter_campaign=letter_campaign)[:TEST_LETTERS_AT_MOST]
     for contact in targets:
@@ -635,7 +666,10 @@ def reply_record(
     url: str = "",
     received_at: datetime | None = None,
     source: str = Reply.Source.ENTERED,
+    user: User | None = None,
 ) -> Reply:
+    """Record an official's reply. One a co-sponsor enters is their own summary and is published
+    at once; an emailed one (``reply_receive``) waits for a co-sponsor's review."""
     if not summary.strip() and not url:
         raise OutreachError(_("Give the reply's text or a link to it."))
     if url and not url.startswith(("https://", "http://")):
@@ -652,6 +686,11 @@ def reply_record(
         received_at=received_at,
         source=source,
         recorded_by=organization,
+        **(
+            {"published_at": timezone.now(), "published_by": user, "published_for": organization}
+            if source == Reply.Source.ENTERED
+            else {}
+        ),
     )
     who = contact.name if contact else "an official"
     outcome_system(
@@ -661,6 +700,47 @@ def reply_record(
         description_ru=f"Получен ответ: {contact.name if contact else 'официальное лицо'}"[:500],
         link=f"#reply-{reply.pk}",
     )
+    return reply
+
+
+def reply_receive(
+    *,
+    campaign_id: int,
+    contact: Contact | None,
+    letter: Letter | None,
+    text: str,
+    subject: str = "",
+) -> Reply:
+    """An official's emailed reply (anymail's inbound webhook): stored without the letter it
+    quotes and with its signer's details redacted, unpublished until a co-sponsor reviews it."""
+    signers = selectors.reply_signers(campaign_id=campaign_id, letter=letter, contact=contact)
+    summary = reply_clean(text, signers)[:10000] or redact(subject, signers)
+    return reply_record(
+        campaign_id=campaign_id,
+        organization=None,
+        contact=contact,
+        letter=letter,
+        summary=summary or _("(The reply had no text of its own.)"),
+        source=Reply.Source.INBOUND,
+    )
+
+
+@transaction.atomic
+def reply_publish(*, reply: Reply, organization: Organization, user: User) -> Reply:
+    """A co-sponsor's editor or admin read the (redacted) reply and publishes it on the public
+    campaign page; who did it, for which organization, is recorded on the reply."""
+    _require_cosponsor_editor(reply.campaign_id, organization, user)
+    reply = Reply.objects.select_for_update().get(pk=reply.pk)
+    if reply.published_at is not None:
+        raise OutreachError(_("This reply is already published."))
+    summary = selectors.reply_text(reply)
+    if not summary.strip() and not reply.url:
+        raise OutreachError(_("Nothing of this reply is left to publish."))
+    reply.summary = summary
+    reply.published_at = timezone.now()
+    reply.published_by = user
+    reply.published_for = organization
+    reply.save(update_fields=["summary", "published_at", "published_by", "published_for"])
     return reply
 
 

@@ -30,6 +30,11 @@ urlpatterns = [
         name="reply_add",
     ),
     path(
+        "organizations/<slug:org>/campaigns/<slug:slug>/outreach/replies/<int:pk>/",
+        views.reply_review,
+        name="reply",
+    ),
+    path(
         "organizations/<slug:org>/campaigns/<slug:slug>/outreach/deliveries/new/",
         views.delivery_create,
         name="delivery_create",

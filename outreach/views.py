@@ -144,6 +144,10 @@ def survey(request: HttpRequest, token: str, answer: str) -> HttpResponse:
 @login_required
 def campaign_outreach(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _cosponsored(request, org, slug, roles=access.EVERYONE)
+    replies = list(selectors.campaign_replies(campaign=campaign))
+    for reply in replies:
+        # An emailed reply not yet published is read on its own page, behind two-factor.
+        reply.reviewed = selectors.reply_is_reviewed(reply)  # type: ignore[attr-defined]
     return render(
         request,
         "outreach/campaign_outreach.html",
@@ -151,7 +155,7 @@ def campaign_outreach(request: HttpRequest, org: str, slug: str) -> HttpResponse
             "organization": organization,
             "campaign": campaign,
             "stats": selectors.campaign_delivery_stats(campaign=campaign),
-            "replies": selectors.campaign_replies(campaign=campaign),
+            "replies": replies,
             "deliveries": selectors.campaign_deliveries(campaign=campaign),
             "letter_campaigns": [
                 (lc, services.letter_campaign_status(lc)) for lc in campaign.letters.all()
@@ -203,7 +207,10 @@ def letter_campaign_action(
     try:
         if action == "test":
             emails = services.letter_test_send(
-                letter_campaign=letter_campaign, organization=organization, user=user
+                letter_campaign=letter_campaign,
+                organization=organization,
+                user=user,
+                to=request.POST.get("to", ""),
             )
             messages.success(
                 request,
@@ -231,13 +238,54 @@ def reply_add(request: HttpRequest, org: str, slug: str) -> HttpResponse:
         request,
         ReplyForm(request.POST or None),
         save=lambda data: services.reply_record(
-            campaign_id=campaign.pk, organization=organization, **data
+            campaign_id=campaign.pk,
+            organization=organization,
+            user=access.request_user(request),
+            **data,
         ),
         errors=(services.OutreachError,),
         success=_("Reply recorded."),
         done=lambda _r: redirect("outreach:campaign", org=organization.slug, slug=campaign.slug),
         template="outreach/reply_form.html",
         context={"organization": organization, "campaign": campaign},
+    )
+
+
+@login_required
+@never_cache
+def reply_review(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
+    """One reply, redacted, for members with two-factor; an editor or admin publishes it."""
+    roles = access.EVERYONE if request.method == "GET" else access.EDITORS
+    organization, campaign = _cosponsored(request, org, slug, roles=roles, signer_data=True)
+    can_publish = (
+        access.request_user(request)
+        .memberships.filter(organization=organization, role__in=access.EDITORS)
+        .exists()
+    )
+    reply = get_object_or_404(
+        selectors.campaign_replies(campaign=campaign).select_related("letter__email"), pk=pk
+    )
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
+        try:
+            services.reply_publish(
+                reply=reply, organization=organization, user=access.request_user(request)
+            )
+        except services.OutreachError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The reply is published on the campaign page."))
+        return redirect("outreach:campaign", org=organization.slug, slug=campaign.slug)
+    return render(
+        request,
+        "outreach/reply_review.html",
+        {
+            "organization": organization,
+            "campaign": campaign,
+            "reply": reply,
+            "text": selectors.reply_text(reply),
+            "can_publish": can_publish,
+        },
     )
 
 

@@ -16,8 +16,8 @@ from django.db import transaction
 from outbox.models import Email, Suppression
 from outbox.services import email_failed_permanently
 from outbox.suppression import ALL, suppression_add
-from outreach.models import Contact, Letter, Reply
-from outreach.services import reply_record
+from outreach.models import Contact, Letter
+from outreach.services import reply_receive
 
 logger = logging.getLogger(__name__)
 _MESSAGE_ID = re.compile(r"<[^>]+>")
@@ -80,13 +80,13 @@ def on_inbound(sender: object, event: Any, esp_name: str, **kwargs: Any) -> None
     )
     if campaign_id is None:
         return
-    reply_record(
+    # Stored without the quoted letter and its signer's details, unpublished until reviewed.
+    reply_receive(
         campaign_id=campaign_id,
-        organization=None,
         contact=contact,
         letter=letter,
-        summary=(message.text or "")[:10000] or (message.subject or ""),
-        source=Reply.Source.INBOUND,
+        text=message.text or "",
+        subject=message.subject or "",
     )
 
 

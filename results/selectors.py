@@ -39,7 +39,13 @@ def campaign_timeline(*, campaign: Campaign) -> QuerySet[OutcomeEvent]:
 
 
 def campaign_public_replies(*, campaign: Campaign) -> QuerySet[Reply]:
-    return campaign.replies.select_related("contact").order_by("-received_at")
+    """Replies a co-sponsor published: an emailed one is public only after review (it may quote
+    a signer's letter); until then the timeline says only that a reply came."""
+    return (
+        campaign.replies.filter(published_at__isnull=False)
+        .select_related("contact")
+        .order_by("-received_at")
+    )
 
 
 def signatures_hourly(*, campaign: Campaign, hours: int = 72) -> list[tuple[datetime, int]]:

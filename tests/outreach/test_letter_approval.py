@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.urls import reverse
 from django.utils import timezone
 
@@ -187,7 +188,10 @@ def test_a_test_send_carries_only_the_sample_signer(client, live, contacts):
         _workspace(live, 1, "letter_campaign_action", pk=letter_campaign.pk, action="test")
     )
     assert response.status_code == 302
-    tests = _mail_to(SPY)
+    assert not _mail_to(SPY)  # the address typed into the draft is not where tests go
+    tests = [  # "me": the asking person's verified address
+        email for email in _mail_to(live.admins[1].email) if email.kind == "outreach.letter_test"
+    ]
     assert len(tests) == 2
     for email in tests:
         assert email.kind == "outreach.letter_test"
@@ -246,3 +250,33 @@ def test_a_stale_letter_version_is_refused(client, live, letters):
     assert result.status_code == 400
     assert "changed since you opened" in result.content.decode()
     assert not Letter.objects.exists()
+
+
+def test_a_test_letter_never_goes_to_an_address_typed_in(client, live, contacts):
+    """Our domain must not mail the coalition's letter to any address an editor types in."""
+    letter_campaign = _create_as_editor(client, live, contacts)
+    editor = make_member(live.orgs[0], Membership.Role.EDITOR)
+    client.force_login(editor)
+    url = _workspace(live, 0, "letter_campaign_action", pk=letter_campaign.pk, action="test")
+    before = Email.objects.count()
+    response = client.post(url, {"to": SPY}, follow=True)
+    assert response.status_code == 200
+    assert "not to an address typed in" in response.content.decode()
+    assert Email.objects.count() == before and not _mail_to(SPY)
+    # The service refuses too, whoever calls it.
+    with pytest.raises(services.OutreachError, match="your own verified address"):
+        services.letter_test_send(
+            letter_campaign=letter_campaign, organization=live.orgs[0], user=editor, to=SPY
+        )
+    # Without a verified address of one's own, nothing goes anywhere.
+    EmailAddress.objects.filter(user=editor).update(verified=False)
+    with pytest.raises(services.OutreachError, match="Verify your account"):
+        services.letter_test_send(
+            letter_campaign=letter_campaign, organization=live.orgs[0], user=editor
+        )
+    assert Email.objects.count() == before
+    # Asking for one's own address works.
+    EmailAddress.objects.filter(user=editor).update(verified=True)
+    response = client.post(url, {"to": editor.email.upper()}, follow=True)
+    assert "on their way" in response.content.decode()
+    assert [email.kind for email in _mail_to(editor.email)] == ["outreach.letter_test"] * 2

@@ -79,7 +79,7 @@ def test_outside_the_sending_window_nothing_is_sent(letters, confirmed):
 
 
 def test_a_letter_campaign_back_in_test_mode_sends_nothing_anywhere(letters, confirmed):
-    letters.test_mode, letters.test_address = True, "team@cosponsors.example"
+    letters.test_mode = True
     letters.save()
     with pytest.raises(services.OutreachError, match="approved"):
         services.letters_send(letter_campaign=letters, signature=confirmed())
