@@ -72,7 +72,7 @@ from members import services as member_services
 from members.models import Decision, Invitation, Membership, Organization, User
 from outbox.models import Email
 from outreach import services as outreach_services
-from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery
+from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery, Reply
 from tests.campaigns.conftest import LiveCampaign
 from tests.factories import UserFactory, make_admin, make_member, make_staff, sign_in
 from webhooks.models import Delivery as WebhookDelivery
@@ -122,6 +122,7 @@ class World:
     letter: Letter  # Olga's letter; its email is still queued
     delivery: PetitionDelivery
     outcome: OutcomeEvent
+    reply: Reply  # entered by A (a summary), so published
     decision: Decision
     invitation: Invitation
     invitation_token: str
@@ -216,7 +217,7 @@ def world(
         date=timezone.localdate(),
         description_en="Met the Commission.",
     )
-    outreach_services.reply_record(
+    reply = outreach_services.reply_record(
         campaign_id=live.campaign.pk, organization=a, contact=contacts[0], summary="We will look."
     )
     decision = member_services.decision_propose(
@@ -267,6 +268,7 @@ def world(
         letter=letter,
         delivery=delivery,
         outcome=outcome,
+        reply=reply,
         decision=decision,
         invitation=invitation,
         invitation_token=invitation_token,
@@ -448,6 +450,10 @@ def at_webhook(**extra: Any) -> Kwargs:
 def at_webhook_delivery(w: World, a: Actor) -> dict[str, Any]:
     endpoint, delivery = _webhook_of_a(w)
     return {"org": a.org.slug, "pk": endpoint.pk, "delivery": delivery.pk}
+
+
+def at_reply(w: World, a: Actor) -> dict[str, Any]:
+    return {"org": a.org.slug, "slug": w.campaign.slug, "pk": w.reply.pk}
 
 
 def at_delivery(w: World, a: Actor) -> dict[str, Any]:
@@ -787,6 +793,11 @@ TABLE: list[Row] = [
     Row("outreach:reply_add", at_campaign(), admin_acts="GET",
         get="login     login  403    200    404    403        200    403",
         post="login     login  403    400    404    403        400    403"),
+    # One reply, redacted: an emailed one may quote a signer's letter, so two-factor for every
+    # role; editors and admins publish it (the world's reply is entered, so published already).
+    Row("outreach:reply", at_reply, admin_acts="GET",
+        get="login     login  mfa    mfa    404    403        200    403",
+        post="login     login  403    mfa    404    403        302    403"),
     Row("outreach:delivery_create", at_campaign(), admin_acts="GET",
         get="login     login  403    mfa    404    403        200    403",
         post="login     login  403    mfa    404    403        400    403"),
