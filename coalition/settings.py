@@ -455,9 +455,8 @@ SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEN
 # Confirmations, "already signed" notes and reminders one mailbox (every spelling of it) may get
 # in 24 hours across all petitions; past it, sign requests look accepted but send nothing.
 SIGNATURE_MAILS_PER_MAILBOX = env_int("COALITION_SIGNATURE_MAILS_PER_MAILBOX_DAY", 10)
-# Outreach to EU contacts: polite pacing, replies, and where test-mode letters go.
+# Outreach to EU contacts: the letters' sender, polite pacing, replies.
 OUTREACH_FROM_ADDRESS = os.environ.get("COALITION_OUTREACH_FROM", "letters@coalition.example")
-OUTREACH_TEST_ADDRESS = os.environ.get("COALITION_OUTREACH_TEST_ADDRESS", "test@coalition.example")
 OUTREACH_NIGHT_SLOWDOWN = env_float("COALITION_OUTREACH_NIGHT_SLOWDOWN", 3.0)
 OUTREACH_SURVEY_AFTER = timedelta(days=env_int("COALITION_OUTREACH_SURVEY_DAYS", 14))
 OUTREACH_SURVEY_REMINDER_AFTER = timedelta(

@@ -883,7 +883,15 @@ def _cases() -> list[Any]:
 # --- helpers --------------------------------------------------------------------------------
 
 SNAPSHOT_APPS = {
-    "api", "members", "campaigns", "outreach", "outbox", "mfa", "account", "webhooks", "updates",
+    "api",
+    "members",
+    "campaigns",
+    "outreach",
+    "outbox",
+    "mfa",
+    "account",
+    "webhooks",
+    "updates",
 }
 
 
