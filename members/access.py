@@ -42,6 +42,13 @@ def organization_for(
             raise MfaSetupRequired("signer_data")
         if membership.role == Membership.Role.ADMIN:
             raise MfaSetupRequired("admin")
+    if signer_data and not organization.is_member:
+        # Suspension does not end co-sponsorships, but the coalition suspends an organization it
+        # no longer trusts: from then on it sees, exports and sends no signer's data.
+        raise PermissionDenied(
+            _("%(name)s is not a member of the coalition now, so it cannot reach signers' data.")
+            % {"name": organization.name}
+        )
     return organization, membership
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from campaigns import services
 from campaigns.models import Campaign, Signature, SupporterExport
 from campaigns.signing import token_make
-from members.models import Membership
+from members.models import Membership, Organization
 from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -248,6 +248,30 @@ def test_non_cosponsor_cannot_edit_or_export(client, live):
     assert client.get(_manage_url(live, live.outsider, "export")).status_code == 404
     # nor by naming a co-sponsor it does not belong to
     assert client.get(_manage_url(live, live.orgs[0], "edit")).status_code == 403
+    assert not SupporterExport.objects.exists()
+
+
+def test_suspended_cosponsor_cannot_export_its_supporters(client, live):
+    # The coalition suspends an organization it no longer trusts; its co-sponsorships remain.
+    services.signature_confirm(
+        token=token_make(
+            services.signature_create(
+                petition=live.petition,
+                name="Olga",
+                email="olga@example.org",
+                country="DE",
+                consents=[live.orgs[0]],
+            ).pk,
+            "confirm",
+        )
+    )
+    live.orgs[0].status = Organization.Status.SUSPENDED
+    live.orgs[0].save(update_fields=["status"])
+    client.force_login(live.admins[0])
+    response = client.get(_manage_url(live, live.orgs[0], "export"))
+    assert response.status_code == 403
+    assert b"Olga" not in response.content and b"olga@" not in response.content
+    assert "not a member of the coalition now" in response.content.decode()
     assert not SupporterExport.objects.exists()
 
 
