@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, JointAct, Signature
 from outbox.models import Email
@@ -173,29 +174,47 @@ def campaign_deliveries(*, campaign: Campaign) -> list[PetitionDelivery]:
 REPLY_LETTERS_CHECKED = 200
 
 
+def reply_withheld_text() -> str:
+    """What is kept of an emailed reply whose signer's details cannot be known: only that it
+    came."""
+    return _(
+        "(A reply came; its text is withheld: the signer of the letter it answers erased their "
+        "data, so it could not be cleaned of their details.)"
+    )
+
+
 def reply_signers(
     *, campaign_id: int, letter: Letter | None, contact: Contact | None
-) -> list[SignerDetails]:
+) -> list[SignerDetails] | None:
     """Whose details an emailed reply may quote: its letter's signer, or (when the reply names no
-    letter) the signers of the contact's latest letters in the campaign."""
+    letter) the signers of the contact's latest letters in the campaign.
+
+    None when that cannot be known, so nothing of the reply's text may be kept: a matched
+    letter's signer erased their data (or retention deleted the signature), so their name and
+    city are gone and cannot be redacted; or the contact has more letters than are checked.
+    """
     if letter is not None:
         letters = [letter]
     elif contact is not None:
         letters = list(
             Letter.objects.filter(contact=contact, letter_campaign__campaign_id=campaign_id)
             .select_related("signature", "email")
-            .order_by("-created_at")[:REPLY_LETTERS_CHECKED]
+            .order_by("-created_at")[: REPLY_LETTERS_CHECKED + 1]
         )
+        if len(letters) > REPLY_LETTERS_CHECKED:
+            return None
     else:
         letters = []
     signers = []
     for each in letters:
         signature = each.signature
+        if signature is None:
+            return None
         signers.append(
             SignerDetails(
-                name=signature.name if signature else "",
-                city=signature.city if signature else "",
-                email=signature.email if signature else "",
+                name=signature.name,
+                city=signature.city,
+                email=signature.email,
                 letter_body=each.email.body_text if each.email_id else "",
             )
         )
@@ -210,4 +229,6 @@ def reply_text(reply: Reply) -> str:
     signers = reply_signers(
         campaign_id=reply.campaign_id, letter=reply.letter, contact=reply.contact
     )
+    if signers is None:
+        return reply_withheld_text()
     return reply_clean(reply.summary, signers)

@@ -714,7 +714,10 @@ def reply_receive(
     """An official's emailed reply (anymail's inbound webhook): stored without the letter it
     quotes and with its signer's details redacted, unpublished until a co-sponsor reviews it."""
     signers = selectors.reply_signers(campaign_id=campaign_id, letter=letter, contact=contact)
-    summary = reply_clean(text, signers)[:10000] or redact(subject, signers)
+    if signers is None:  # whose details it may quote is unknown: keep only that it came
+        summary = selectors.reply_withheld_text()
+    else:
+        summary = reply_clean(text, signers)[:10000] or redact(subject, signers)
     return reply_record(
         campaign_id=campaign_id,
         organization=None,

@@ -186,3 +186,61 @@ def test_a_reply_a_cosponsor_enters_is_their_summary_and_public_at_once(client, 
     assert reply.published_at and reply.published_for == live.orgs[0]
     page = client.get(reverse("campaigns:campaign", args=[live.campaign.slug])).content.decode()
     assert "The Commission promised a hearing." in page
+
+
+def _name_and_city_reply() -> str:
+    # No quote to cut: the official names her and her city in their own words.
+    return f"Dear Ms Smirnova,\n\n{OFFICIAL}\nWe know the situation of Russians in Berlin.\n"
+
+
+def test_a_reply_after_the_signer_erased_their_data_keeps_no_text(client, live, olgas_letter):
+    """Erasure sets the letter's signature to NULL, so her name and city were no longer known
+    and the reply was stored, shown and publishable unredacted."""
+    from privacy.services import signer_erase
+
+    assert signer_erase(email="olga.smirnova@example.org") == 1
+    olgas_letter.refresh_from_db()
+    assert olgas_letter.signature_id is None
+    reply = _reply_arrives(olgas_letter, _name_and_city_reply(), "Re: Olga Smirnova, Berlin")
+    for secret in ("Smirnova", "Berlin", OFFICIAL):
+        assert secret not in reply.summary, secret
+    assert "withheld" in reply.summary  # only that a reply came
+    services.reply_publish(reply=reply, organization=live.orgs[0], user=live.admins[0])
+    page = client.get(reverse("campaigns:campaign", args=[live.campaign.slug])).content.decode()
+    assert "Smirnova" not in page and "Berlin" not in page
+
+
+def test_an_old_reply_whose_signer_erased_their_data_cannot_be_published_with_text(
+    client, live, olgas_letter
+):
+    reply = Reply.objects.create(
+        campaign=live.campaign,
+        contact=olgas_letter.contact,
+        letter=olgas_letter,
+        summary=_name_and_city_reply(),
+        source=Reply.Source.INBOUND,
+    )
+    from privacy.services import signer_erase
+
+    signer_erase(email="olga.smirnova@example.org")
+    services.reply_publish(reply=reply, organization=live.orgs[0], user=live.admins[0])
+    reply.refresh_from_db()
+    assert "Smirnova" not in reply.summary and "Berlin" not in reply.summary
+
+
+def test_a_reply_matched_by_contact_beyond_the_letters_checked_keeps_no_text(
+    live, olgas_letter, monkeypatch
+):
+    """Matched only by the sender's address, a reply is checked against the contact's latest
+    letters: when there are more, the signer it names may be one not checked."""
+    from outreach import selectors
+
+    monkeypatch.setattr(selectors, "REPLY_LETTERS_CHECKED", 0)
+    reply = services.reply_receive(
+        campaign_id=live.campaign.pk,
+        contact=olgas_letter.contact,
+        letter=None,
+        text=_name_and_city_reply(),
+    )
+    assert "Smirnova" not in reply.summary and "Berlin" not in reply.summary
+    assert "withheld" in reply.summary
