@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +39,8 @@ from outbox.services import email_enqueue_template
 logger = logging.getLogger(__name__)
 
 EDITOR_ROLES: set[str] = {Membership.Role.ADMIN, Membership.Role.EDITOR}
+# Proposals one co-sponsor may make for one campaign in 24 hours (each one mails every admin).
+PROPOSALS_PER_DAY = 10
 
 
 class JointActError(Exception):
@@ -139,6 +141,21 @@ def joint_act_propose(
     if campaign.status == Campaign.Status.CLOSED and kind not in _AFTER_CLOSE:
         raise JointActError(_("This campaign is closed."))
     now = timezone.now()
+    # Every proposal mails every co-sponsor's admins (and so does its withdrawal): without a cap,
+    # one editor proposing and withdrawing in a loop would flood the other organizations.
+    if (
+        JointAct.objects.filter(
+            campaign=campaign, proposed_by=organization, proposed_at__gte=now - timedelta(days=1)
+        ).count()
+        >= PROPOSALS_PER_DAY
+    ):
+        raise JointActError(
+            _(
+                "%(name)s has made %(count)d proposals for this campaign in the last 24 hours; "
+                "wait before proposing again."
+            )
+            % {"name": organization.name, "count": PROPOSALS_PER_DAY}
+        )
     text = _in_every_language(description)
     try:
         with transaction.atomic():

@@ -228,3 +228,17 @@ def test_the_public_campaign_page_links_to_the_proposals(client, live):
     assert reverse("campaigns:history", args=[live.campaign.slug]) in page
     history = client.get(reverse("campaigns:history", args=[live.campaign.slug])).content.decode()
     assert "Waiting for the co-sponsors" in history and "unless a co-sponsor objects" in history
+
+
+def test_proposing_and_withdrawing_in_a_loop_is_capped(live):
+    """Each proposal and withdrawal mails every co-sponsor's admins: a loop must not flood them."""
+    for _ in range(joint.PROPOSALS_PER_DAY):
+        act = _propose_close(live)
+        joint.joint_act_withdraw(act=act, organization=live.orgs[0], user=live.admins[0])
+    mails = Email.objects.filter(kind="campaigns.joint_act").count()
+    with pytest.raises(services.CampaignError, match="last 24 hours"):
+        _propose_close(live)
+    assert Email.objects.filter(kind="campaigns.joint_act").count() == mails
+    assert not JointAct.objects.filter(status=JointAct.Status.PENDING).exists()
+    # The other co-sponsor is not held back by the first one's loop.
+    assert _propose_close(live, index=1).is_pending
