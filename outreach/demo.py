@@ -45,7 +45,6 @@ def seed() -> None:
         body_en=LETTER_EN,
         targeting=LetterCampaign.Targeting.TOPIC,
         topic="banking",
-        reply_to="replies@coalition.example",
         starts_at=timezone.now() - timedelta(days=1),
     )
     # Every co-sponsor's admin approves it (a joint act): only then may signers send it.

@@ -26,7 +26,6 @@ class LetterCampaignForm(forms.ModelForm):
             "institutions",
             "topic",
             "max_personal_length",
-            "reply_to",
             "hourly_cap",
             "starts_at",
             "ends_at",

@@ -87,7 +87,6 @@ class LetterCampaign(models.Model):
     institutions = models.JSONField(default=list, blank=True)  # for COUNTRY targeting
     topic = models.CharField(max_length=60, blank=True)
     max_personal_length = models.PositiveSmallIntegerField(default=600)
-    reply_to = models.EmailField(_("campaign reply address"))
     hourly_cap = models.PositiveSmallIntegerField(_("letters per target per hour"), default=30)
     starts_at = models.DateTimeField(_("sending window opens"), default=timezone.now)
     ends_at = models.DateTimeField(_("sending window closes"), null=True, blank=True)

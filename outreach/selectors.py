@@ -38,7 +38,6 @@ _APPROVED_FIELDS = (
     "institutions",
     "topic",
     "max_personal_length",
-    "reply_to",
 )
 
 

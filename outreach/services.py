@@ -233,7 +233,9 @@ def letters_send(
             to=contact.email,
             subject=rendered.subject,
             body_text=rendered.body + "\n",
-            reply_to=signature.email if reveal_email else letter_campaign.reply_to,
+            # Replies come to the platform's letters address (the inbound webhook cleans and
+            # holds them for review), never to an address a co-sponsor could choose.
+            reply_to=signature.email if reveal_email else settings.OUTREACH_FROM_ADDRESS,
             from_email=from_display(rendered.from_name, settings.OUTREACH_FROM_ADDRESS),
             send_at=contact_next_slot(
                 contact=contact,
@@ -407,7 +409,7 @@ def letter_test_send(
                 to=to,
                 subject=f"[TEST → {contact.name}] {rendered.subject}",
                 body_text=rendered.body + "\n",
-                reply_to=letter_campaign.reply_to,
+                reply_to=settings.OUTREACH_FROM_ADDRESS,
                 from_email=from_display(rendered.from_name, settings.OUTREACH_FROM_ADDRESS),
             )
         )

@@ -53,7 +53,6 @@ def letters(live, contacts) -> LetterCampaign:
         body_en="Dear {target_name},\n{personal_message}\n{signer_name}, {signer_country}",
         targeting=LetterCampaign.Targeting.TOPIC,
         topic="banking",
-        reply_to="replies@coalition.example",
         starts_at=timezone.now() - timedelta(hours=1),
     )
     return approve_letter_campaign(live, letter_campaign)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -48,11 +49,11 @@ def _create_as_editor(client, live, contacts) -> LetterCampaign:
             "targeting": "fixed",
             "targets": [contacts[0].pk, contacts[1].pk],
             "max_personal_length": 600,
-            "reply_to": "replies@coalition.example",
             "hourly_cap": 30,
             "starts_at": (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
             "test_mode": "on",
             "test_address": SPY,
+            "reply_to": SPY,  # a hostile editor's own mailbox for officials' replies
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -169,7 +170,6 @@ def test_a_letter_changed_between_proposal_and_approval_does_not_go_live(live, c
         petition=live.petition,
         subject_en="About {campaign_title}",
         body_en="Dear {target_name}",
-        reply_to="replies@coalition.example",
     )
     LetterCampaign.objects.filter(pk=letter_campaign.pk).update(body_en="Send us {signer_name}")
     act = JointAct.objects.get(kind=services.LETTER_APPROVAL_ACT, subject_id=letter_campaign.pk)
@@ -280,3 +280,25 @@ def test_a_test_letter_never_goes_to_an_address_typed_in(client, live, contacts)
     response = client.post(url, {"to": editor.email.upper()}, follow=True)
     assert "on their way" in response.content.decode()
     assert [email.kind for email in _mail_to(editor.email)] == ["outreach.letter_test"] * 2
+
+
+def test_a_letters_reply_to_is_never_an_address_a_cosponsor_typed(client, live, contacts):
+    """Officials' replies quote the signer's letter (name, city, own words). A co-sponsor's
+    editor could set the campaign's reply address to their own organization's mailbox, and the
+    replies went there, past redaction and review. Now Reply-To is the platform's letters
+    address (its inbound mail reaches the reply webhook), or the signer's own if she chose so."""
+    letter_campaign = _create_as_editor(client, live, contacts)
+    act = JointAct.objects.get(kind=services.LETTER_APPROVAL_ACT, subject_id=letter_campaign.pk)
+    for organization, admin in zip(live.orgs, live.admins, strict=True):
+        joint.joint_act_answer(act=act, organization=organization, user=admin, approve=True)
+    letter_campaign.refresh_from_db()
+    signature, _response = _confirm(client, live)
+    hidden = services.letters_send(letter_campaign=letter_campaign, signature=signature)
+    assert hidden and {letter.email.reply_to for letter in hidden} == {
+        settings.OUTREACH_FROM_ADDRESS
+    }
+    tests = services.letter_test_send(
+        letter_campaign=letter_campaign, organization=live.orgs[0], user=live.admins[0]
+    )
+    assert {email.reply_to for email in tests} == {settings.OUTREACH_FROM_ADDRESS}
+    assert not [e for e in Email.objects.all() if SPY in (e.to, e.reply_to)]

@@ -4,6 +4,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ def test_signer_sends_one_letter_per_target_excluding_blocked(letters, confirmed
     assert Letter.objects.count() == 2
     email = Letter.objects.get(contact=contacts[0]).email
     assert email.to == "fisma@commission.europa.example"
-    assert email.reply_to == "replies@coalition.example"  # the signer's address stays private
+    assert email.reply_to == settings.OUTREACH_FROM_ADDRESS  # the signer's address stays private
     assert "olga@example.org" not in email.body_text
     assert "Dear DG FISMA" in email.body_text and "Please act." in email.body_text
     assert "Olga Smirnova via Coalition" in email.from_email
@@ -158,7 +159,6 @@ def test_template_placeholders_are_checked_on_save(live, contacts):
             "targeting": "fixed",
             "targets": [contacts[0].pk],
             "max_personal_length": 600,
-            "reply_to": "r@coalition.example",
             "hourly_cap": 30,
             "starts_at": "2026-11-23T10:00",
         },
