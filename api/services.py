@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from api.models import ApiToken
 from campaigns.models import SupporterExport
-from members.models import Membership, Organization, User
+from members.access import admin_backs
+from members.models import Organization, User
 
 TOKEN_PREFIX = "coa_"  # noqa: S105 - the public start of every token, not a secret
 # coa_<12 hex: the public id>_<43 url-safe base64 characters: 256 random bits>
@@ -100,15 +101,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
 
 
 def token_is_backed(token: ApiToken) -> bool:
-    creator = token.created_by
-    return (
-        token.organization.status == Organization.Status.MEMBER
-        and creator is not None
-        and creator.is_active
-        and Membership.objects.filter(
-            user=creator, organization=token.organization, role=Membership.Role.ADMIN
-        ).exists()
-    )
+    return admin_backs(organization=token.organization, user=token.created_by)
 
 
 def supporter_api_read_record(*, token: ApiToken, rows: dict[int, int]) -> None:

@@ -52,6 +52,21 @@ def organization_for(
     return organization, membership
 
 
+def admin_backs(*, organization: Organization, user: User | None) -> bool:
+    """Whether what a person set up to reach signers' data for an organization without a
+    session (an API token, a webhook endpoint) still has someone behind it: the organization is
+    a member of the coalition (not suspended) and that person is still an active admin of it.
+    Asked on every use, so suspension or an admin's departure stops the flow at once."""
+    return (
+        organization.status == Organization.Status.MEMBER
+        and user is not None
+        and user.is_active
+        and Membership.objects.filter(
+            user=user, organization=organization, role=Membership.Role.ADMIN
+        ).exists()
+    )
+
+
 def is_staff(request: HttpRequest) -> bool:
     """Whether the request comes from platform staff who signed in with their second factor.
 

@@ -6,9 +6,10 @@ else; the Celery relay sends them (webhooks/tasks.py). Who hears about what:
 
 - ``signature.confirmed``: only the organizations the signer allowed to contact them (consent),
   and only while they co-sponsor the campaign: the same people as the supporter export.
-- ``person.withdrawn`` / ``person.erased``: the organizations that had that consent, so their
-  CRMs delete the person too. Undelivered notices that still carry the person's data are
-  cancelled, and the payloads we keep for them are emptied.
+- ``person.withdrawn`` / ``person.erased``: the organizations that were sent the person (a
+  ``signature.confirmed`` delivery was written for them), so their CRMs delete the person too.
+  Undelivered notices that still carry the person's data are cancelled, and the payloads we
+  keep for them are emptied.
 - ``campaign.status_changed`` / ``outcome.recorded``: the campaign's co-sponsors.
 """
 
@@ -33,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from campaigns import events
 from campaigns.models import Campaign, CoSponsorship, OutcomeEvent, Signature, SupporterConsent
+from members.access import admin_backs
 from members.models import Membership, Organization, User
 from members.services import organization_language
 from outbox.services import email_enqueue_template
@@ -313,12 +315,17 @@ def _person_for(endpoint: Endpoint, person: dict[str, Any]) -> dict[str, Any]:
     return {"sealed": base64.b64encode(sealed).decode()}
 
 
+def endpoint_is_backed(endpoint: Endpoint) -> bool:
+    """The rule of API tokens: the organization is a member (not suspended) and whoever created
+    the endpoint is still its admin. Asked when an event is queued and again before sending."""
+    return admin_backs(organization=endpoint.organization, user=endpoint.created_by)
+
+
 def _endpoints_of(organization_ids: Iterable[int]) -> list[Endpoint]:
-    return list(
-        Endpoint.objects.filter(organization_id__in=list(organization_ids)).select_related(
-            "organization"
-        )
-    )
+    endpoints = Endpoint.objects.filter(organization_id__in=list(organization_ids))
+    return [
+        e for e in endpoints.select_related("organization", "created_by") if endpoint_is_backed(e)
+    ]
 
 
 def _cosponsor_ids(campaign_id: int) -> set[int]:
@@ -377,15 +384,25 @@ def on_signature_confirmed(*, signature: Signature) -> None:
     )
 
 
+def _sent_to(*, signature_ids: list[int]) -> defaultdict[int, set[int]]:
+    """Signature id -> the organizations a ``signature.confirmed`` delivery was written for
+    (whatever became of it). Only they may have the person, so only they are told that the
+    person left: telling one that never had them would hand it their address now."""
+    sent: defaultdict[int, set[int]] = defaultdict(set)
+    rows = Delivery.objects.filter(
+        event_type=events.SIGNATURE_CONFIRMED, signature_id__in=signature_ids
+    ).values_list("signature_id", "endpoint__organization_id")
+    for signature_id, organization_id in rows:
+        sent[signature_id].add(organization_id)
+    return sent
+
+
 def on_person_withdrawn(*, signature: Signature) -> None:
     _forget(signature_ids=[signature.pk])
     if signature.status != Signature.Status.CONFIRMED:
         return  # never counted, never sent to anyone
-    organizations = SupporterConsent.objects.filter(signature=signature).values_list(
-        "organization_id", flat=True
-    )
     _enqueue(
-        _endpoints_of(organizations),
+        _endpoints_of(_sent_to(signature_ids=[signature.pk])[signature.pk]),
         events.PERSON_WITHDRAWN,
         {"signature": _signature_data(signature)},
         person={"email": signature.email},
@@ -399,8 +416,9 @@ def on_person_erased(*, signatures: list[Signature]) -> None:
         _forget(signature_ids=[s.pk for s in signatures], digest=digest)
     confirmed = {s.pk: s for s in signatures if s.status == Signature.Status.CONFIRMED}
     by_organization: dict[int, list[Signature]] = defaultdict(list)
-    for consent in SupporterConsent.objects.filter(signature_id__in=list(confirmed)):
-        by_organization[consent.organization_id].append(confirmed[consent.signature_id])
+    for signature_id, organization_ids in _sent_to(signature_ids=list(confirmed)).items():
+        for organization_id in organization_ids:
+            by_organization[organization_id].append(confirmed[signature_id])
     for endpoint in _endpoints_of(by_organization):
         own = by_organization[endpoint.organization_id]
         _enqueue(

@@ -19,7 +19,12 @@ from django.utils import timezone
 from campaigns import events
 from webhooks import signing, transport
 from webhooks.models import Delivery, Endpoint
-from webhooks.services import delivery_retry_delay, endpoint_disable, endpoint_signing_secrets
+from webhooks.services import (
+    delivery_retry_delay,
+    endpoint_disable,
+    endpoint_is_backed,
+    endpoint_signing_secrets,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +43,23 @@ def webhook_send(delivery_id: int) -> str:
     ).update(status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if claimed != 1:
         return "skipped"
-    delivery = Delivery.objects.select_related("endpoint__organization").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related(
+        "endpoint__organization", "endpoint__created_by"
+    ).get(pk=delivery_id)
     endpoint = delivery.endpoint
+    if not endpoint_is_backed(endpoint):
+        # Suspended since, or its creator is no longer an admin: nothing leaves, and the data
+        # kept for it goes.
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.CANCELLED,
+            payload="",
+            last_error="The organization is not a member, or the endpoint's creator is not "
+            "its admin any more.",
+        )
+        logger.info(
+            "webhook delivery cancelled: endpoint not backed", extra={"delivery_id": delivery_id}
+        )
+        return "cancelled"
     body = delivery.payload.encode()
     try:
         target = transport.target_check(endpoint.url)
