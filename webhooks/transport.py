@@ -48,6 +48,15 @@ def _address_allowed(address: IPAddress) -> bool:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     if address.is_loopback and settings.WEBHOOKS_ALLOW_LOOPBACK:
         return True
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.teredo is not None or address.is_site_local:
+            return False  # a tunnel to an IPv4 address of its choosing; fec0::/10 is internal
+        if address.sixtofour is not None and not _public(address.sixtofour):
+            return False  # 2002:7f00:1::1 is 127.0.0.1 through a 6to4 relay
+    return _public(address)
+
+
+def _public(address: IPAddress) -> bool:
     return (
         address.is_global
         and not address.is_multicast

@@ -38,6 +38,10 @@ INTERNAL = [
     "https://0.0.0.0/hook",
     "https://224.0.0.1/hook",
     "https://240.0.0.1/hook",
+    "https://[2002:7f00:1::1]/hook",  # 6to4 wrapping 127.0.0.1
+    "https://[2002:a9fe:a9fe::1]/hook",  # 6to4 wrapping the metadata service
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",  # Teredo
+    "https://[fec0::1]/hook",  # site-local
 ]
 
 
