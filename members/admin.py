@@ -37,9 +37,20 @@ class UserAdmin(BaseUserAdmin):
 
 
 class MembershipInline(admin.TabularInline):
+    """Who belongs to the organization, read only: a role opens the supporter export, so staff
+    (or a stolen staff password) must not make anyone a member or an admin. Organizations manage
+    their teams through invitations; staff may only remove a membership (e.g. for abuse)."""
+
     model = Membership
     extra = 0
-    raw_id_fields = ["user"]
+    fields = ["user", "role"]
+    readonly_fields = ["user", "role"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class ScreeningForm(forms.Form):

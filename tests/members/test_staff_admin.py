@@ -157,3 +157,56 @@ def test_guessing_the_code_after_a_stolen_password_is_locked_out_with_429(client
     assert int(right["Retry-After"]) > 0
     assert "_auth_user_id" not in client.session
     assert client.get("/staff/").status_code == 302
+
+
+def test_staff_cannot_make_anyone_a_member_or_admin_of_an_organization(client: Client):
+    """A membership opens the organization's supporter export. The organization admin's inline
+    let staff (or a stolen staff password) add themselves, or anyone, as its admin, or turn an
+    editor into one. Memberships are read only there; teams are managed through invitations."""
+    from members.models import Membership
+    from tests.admin_forms import admin_change_data
+    from tests.factories import MemberOrganizationFactory, make_member
+
+    organization = MemberOrganizationFactory(name="Delta Docs")
+    editor = make_member(organization, Membership.Role.EDITOR)
+    staff, secret = make_staff()
+    sign_in(client, staff, secret)
+    url = reverse("admin:members_organization_change", args=[organization.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = admin_change_data(page)
+    prefix = "memberships"
+    data.update({f"{prefix}-0-role": Membership.Role.ADMIN})  # promote the editor
+    total = int(data[f"{prefix}-TOTAL_FORMS"])
+    data.update(  # and add the staff member as an admin
+        {
+            f"{prefix}-TOTAL_FORMS": str(total + 1),
+            f"{prefix}-{total}-user": str(staff.pk),
+            f"{prefix}-{total}-role": Membership.Role.ADMIN,
+            f"{prefix}-{total}-organization": str(organization.pk),
+            f"{prefix}-{total}-created_at_0": "2026-11-30",
+            f"{prefix}-{total}-created_at_1": "10:00:00",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302  # the organization saves; the memberships stay as they were
+    assert not Membership.objects.filter(user=staff).exists()
+    assert Membership.objects.get(user=editor).role == Membership.Role.EDITOR
+
+
+def test_staff_may_remove_a_membership(client: Client):
+    from members.models import Membership
+    from tests.admin_forms import admin_change_data
+    from tests.factories import MemberOrganizationFactory, make_member
+
+    organization = MemberOrganizationFactory(name="Epsilon Exile")
+    abuser = make_member(organization, Membership.Role.EDITOR)
+    staff, secret = make_staff()
+    sign_in(client, staff, secret)
+    url = reverse("admin:members_organization_change", args=[organization.pk])
+    data = admin_change_data(client.get(url))
+    data["memberships-0-DELETE"] = "on"
+    assert data["memberships-0-id"] == str(Membership.objects.get(user=abuser).pk)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not Membership.objects.filter(user=abuser).exists()
