@@ -20,6 +20,11 @@ class ImportForm(forms.Form):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
+    """Staff keep the directory. A changed address is in the object's admin history, and takes
+    every approved letter campaign naming the contact as a fixed target off the air until the
+    co-sponsors approve it again (the approval fingerprint binds each fixed target's address).
+    Country and topic targeting pick contacts when each letter is sent."""
+
     list_display = ["name", "institution", "country", "email", "status"]
     list_filter = ["institution", "status", "country"]
     search_fields = ["name", "email", "title", "political_group"]
@@ -53,10 +58,26 @@ class ContactAdmin(admin.ModelAdmin):
         )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Staff may look, not write: what the co-sponsors approved together is theirs to change."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(LetterCampaign)
-class LetterCampaignAdmin(admin.ModelAdmin):
+class LetterCampaignAdmin(ReadOnlyAdmin):
+    """Read only. Its text, targets, test mode and approval fingerprint are what every
+    co-sponsor approved (a joint act); a stolen staff password must not put a letter on the air
+    or send it elsewhere. Co-sponsors edit it in their workspace and approve it again."""
+
     list_display = ["campaign", "petition", "targeting", "test_mode", "starts_at", "ends_at"]
-    filter_horizontal = ["targets"]
 
 
 @admin.register(Letter)
@@ -83,10 +104,11 @@ class LetterAdmin(admin.ModelAdmin):
 
 
 @admin.register(PetitionDelivery)
-class PetitionDeliveryAdmin(admin.ModelAdmin):
+class PetitionDeliveryAdmin(ReadOnlyAdmin):
+    """Read only: a delivery (its recipients, whether signers' names go with it, its date) is
+    what every co-sponsor approved; what was sent, and whether it went, is a record."""
+
     list_display = ["petition", "milestone", "scheduled_for", "status", "sent_at"]
-    # What was sent, and whether it went, is a record: only co-sponsors' approvals send it.
-    readonly_fields = ["status", "sent_at", "confirmed_count", "emails", "include_names"]
 
 
 @admin.register(Reply)

@@ -26,8 +26,9 @@ _STATE_OF: dict[str, str] = {
 }
 
 
-# What the co-sponsors approve when they approve a letter campaign: its text, its targets and
-# its targeting, and where replies go. The sending window and pacing may change freely.
+# What the co-sponsors approve when they approve a letter campaign: its text, its fixed targets
+# (each with its address) and its targeting. Country and topic targeting pick contacts when each
+# letter is sent. The sending window and pacing may change freely.
 _APPROVED_FIELDS = (
     "petition_id",
     "subject_en",
@@ -44,7 +45,11 @@ _APPROVED_FIELDS = (
 def letter_campaign_fingerprint(letter_campaign: LetterCampaign) -> str:
     content: dict[str, Any] = {f: getattr(letter_campaign, f) for f in _APPROVED_FIELDS}
     content["institutions"] = sorted(content["institutions"] or [])
-    content["targets"] = sorted(letter_campaign.targets.values_list("pk", flat=True))
+    # Each fixed target with its address: a contact's address changed in the staff admin takes
+    # the letter off the air until the co-sponsors approve it again.
+    content["targets"] = sorted(
+        [pk, email.lower()] for pk, email in letter_campaign.targets.values_list("pk", "email")
+    )
     encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(encoded).hexdigest()
 
