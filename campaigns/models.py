@@ -444,12 +444,15 @@ class SupporterExport(models.Model):
     """Audit log: who exported which supporters, visible to every co-sponsor and to staff.
 
     Supporters read through the partner API are logged here too, one row per campaign and
-    response, so co-sponsors and staff see every way personal data left (api/osdi.py).
+    response, so co-sponsors and staff see every way personal data left (api/osdi.py); so are
+    supporters sent by webhook, one row per endpoint, campaign and day, counting the
+    ``signature.confirmed`` deliveries it accepted (webhooks.services.delivery_log_access).
     """
 
     class Channel(models.TextChoices):
         FILE = "file", _("CSV file")
         API = "api", _("API")
+        WEBHOOK = "webhook", _("Webhook")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="exports")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")

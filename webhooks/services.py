@@ -24,16 +24,25 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import events
-from campaigns.models import Campaign, CoSponsorship, OutcomeEvent, Signature, SupporterConsent
+from campaigns.models import (
+    Campaign,
+    CoSponsorship,
+    OutcomeEvent,
+    Signature,
+    SupporterConsent,
+    SupporterExport,
+)
 from members.access import admin_backs
 from members.models import Membership, Organization, User
 from members.services import organization_language
@@ -256,6 +265,47 @@ def delivery_replay(*, delivery: Delivery) -> Delivery:
     return delivery
 
 
+def delivery_log_access(*, delivery: Delivery) -> None:
+    """A receiver accepted a ``signature.confirmed``: a supporter's data left for the endpoint's
+    organization. Logged where co-sponsors and staff watch exports and API reads
+    (campaigns.SupporterExport): one row per endpoint, campaign and day, counting the supporters
+    sent, its time that of the latest. A replay counts again: the data left again."""
+    if delivery.event_type != events.SIGNATURE_CONFIRMED or delivery.signature_id is None:
+        return
+    campaign_id = (
+        Signature.objects.filter(pk=delivery.signature_id)
+        .values_list("petition__campaign_id", flat=True)
+        .first()
+    )
+    if campaign_id is None and delivery.payload:  # the signature was deleted meanwhile
+        slug = json.loads(delivery.payload)["data"]["signature"]["campaign"]
+        campaign_id = Campaign.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    if campaign_id is None:
+        return
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=delivery.endpoint_id)  # one writer
+        label = f"#{endpoint.pk} {urlsplit(endpoint.url).hostname or ''}"[:140]
+        now = timezone.now()
+        day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = SupporterExport.objects.filter(
+            channel=SupporterExport.Channel.WEBHOOK,
+            campaign_id=campaign_id,
+            organization_id=endpoint.organization_id,
+            api_token=label,
+            exported_at__gte=day_start,
+        )
+        if not today.update(row_count=F("row_count") + 1, exported_at=now):
+            SupporterExport.objects.create(
+                campaign_id=campaign_id,
+                organization_id=endpoint.organization_id,
+                exported_by_id=endpoint.created_by_id,
+                exported_at=now,
+                row_count=1,
+                channel=SupporterExport.Channel.WEBHOOK,
+                api_token=label,
+            )
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -393,7 +443,8 @@ def _sent_to(*, signature_ids: list[int]) -> defaultdict[int, set[int]]:
         event_type=events.SIGNATURE_CONFIRMED, signature_id__in=signature_ids
     ).values_list("signature_id", "endpoint__organization_id")
     for signature_id, organization_id in rows:
-        sent[signature_id].add(organization_id)
+        if signature_id is not None:
+            sent[signature_id].add(organization_id)
     return sent
 
 

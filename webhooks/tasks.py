@@ -20,6 +20,7 @@ from campaigns import events
 from webhooks import signing, transport
 from webhooks.models import Delivery, Endpoint
 from webhooks.services import (
+    delivery_log_access,
     delivery_retry_delay,
     endpoint_disable,
     endpoint_is_backed,
@@ -78,7 +79,9 @@ def webhook_send(delivery_id: int) -> str:
         )
     if answer.status is not None and 200 <= answer.status < 300:
         with transaction.atomic():
-            Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+            delivered = Delivery.objects.filter(
+                pk=delivery_id, status=Delivery.Status.SENDING
+            ).update(
                 status=Delivery.Status.DELIVERED,
                 delivered_at=timezone.now(),
                 last_status_code=answer.status,
@@ -88,6 +91,8 @@ def webhook_send(delivery_id: int) -> str:
             Endpoint.objects.filter(pk=endpoint.pk).update(
                 consecutive_failures=0, last_success_at=timezone.now()
             )
+            if delivered:
+                delivery_log_access(delivery=delivery)
         return "delivered"
     return _failed(delivery, answer)
 
