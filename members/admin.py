@@ -212,9 +212,23 @@ class DecisionAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Staff may revoke an invitation, not write one or raise its role: an organization's admins
+    choose who joins their team and as what."""
+
     list_display = ["email", "organization", "role", "created_at", "accepted_at", "revoked_at"]
     exclude = ["token_hash"]
-    readonly_fields = ["organization", "invited_by", "created_at", "accepted_at"]
+    readonly_fields = [
+        "organization",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 admin.site.site_header = _("Coalition staff")

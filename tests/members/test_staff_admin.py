@@ -210,3 +210,34 @@ def test_staff_may_remove_a_membership(client: Client):
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert not Membership.objects.filter(user=abuser).exists()
+
+
+def test_staff_cannot_raise_an_invitations_role_or_write_one(client: Client):
+    """A pending invitation's role and address were editable: staff could make the invitee an
+    admin (the supporter export) or extend an old invitation. Staff may still revoke one."""
+    from members.models import Invitation, Membership
+    from members.services import invitation_create
+    from tests.admin_forms import admin_change_data
+    from tests.factories import MemberOrganizationFactory, make_admin
+
+    organization = MemberOrganizationFactory(name="Zeta Zone")
+    invitation, _token = invitation_create(
+        organization=organization,
+        email="new.editor@example.org",
+        role=Membership.Role.EDITOR,
+        invited_by=make_admin(organization),
+    )
+    staff, secret = make_staff()
+    sign_in(client, staff, secret)
+    url = reverse("admin:members_invitation_change", args=[invitation.pk])
+    data = admin_change_data(client.get(url))
+    data.update({"role": Membership.Role.ADMIN, "email": "spy@attacker.example"})
+    data.update({"revoked_at_0": "2026-11-30", "revoked_at_1": "10:00:00"})
+    assert client.post(url, data).status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.role == Membership.Role.EDITOR
+    assert invitation.email == "new.editor@example.org"
+    assert invitation.revoked_at is not None  # revoking still works
+    add = reverse("admin:members_invitation_add")
+    assert client.post(add, {"email": "x@example.org", "role": "admin"}).status_code == 403
+    assert Invitation.objects.count() == 1
