@@ -28,6 +28,11 @@ serially: SMTP with a new connection per message (what outbox_send does), SMTP o
 connection, outbox_send's whole body and its steps, a one-row autocommit UPDATE, and the relay
 with and without a backlog of rows already handed to the broker.
 
+smtp_floor() is the floor of a send on this machine: processes that only hand ready-made bytes
+to the loopback server, a new connection each, no Django, database or broker.
+bench/update_fanout.py --send reports its update rate as a ratio to it; the letters runs here
+do not print it yet.
+
 Everything runs on 127.0.0.1 and shares the machine's cores with PostgreSQL, Redis and whatever
 else runs there; the CPU split (including "not ours") is printed so the figures can be read with
 that in mind.
@@ -316,6 +321,7 @@ class CpuMeter:
 
     start: dict[str, float] = field(default_factory=dict)
     spent: dict[str, float] = field(default_factory=dict)
+    db_name: str = DB_NAME  # whose pg_stat_database counters to read
     began: float = 0.0
     wall: float = 0.0
     db_start: dict[str, float] = field(default_factory=dict)
@@ -332,20 +338,20 @@ class CpuMeter:
             "machine": common.machine_busy_seconds(),
         }
 
-    @staticmethod
-    def database() -> dict[str, float]:
+    def database(self) -> dict[str, float]:
         with psycopg.connect(common.PG_ADMIN_DSN, autocommit=True) as conn:
             row = conn.execute(
                 "SELECT sessions, xact_commit, active_time FROM pg_stat_database "
                 "WHERE datname = %s",
-                [DB_NAME],
+                [self.db_name],
             ).fetchone()
         assert row is not None
         return {"sessions": row[0], "commits": row[1], "active_ms": row[2]}
 
-    def begin(self) -> None:
+    def begin(self, worker_pids: list[int] | None = None) -> None:
+        """Start counting; ``worker_pids`` when the worker already runs (else it starts next)."""
         self.db_start = self.database()
-        self.start = self.sample([])
+        self.start = self.sample(worker_pids or [])
         self.began = time.monotonic()
 
     def end(self, worker_pids: list[int]) -> None:
@@ -360,6 +366,77 @@ class CpuMeter:
         time.sleep(1.0)
         now = self.database()
         self.db_spent = {name: now[name] - self.db_start[name] for name in now}
+
+
+# --- the floor: bare SMTP sends from two processes -------------------------------------------
+
+
+@dataclass
+class Floor:
+    """The least a send costs here: processes that only hand ready-made bytes to the loopback
+    SMTP server over a new connection each (as outbox_send does), with no Django, no database,
+    no broker. No pipeline with as many processes can send faster; its rate is the floor."""
+
+    processes: int
+    sent: int
+    wall: float  # the longest child's sending time
+    cpu: float  # CPU seconds of all children while sending
+    received: int  # what the server counted
+
+    @property
+    def rate(self) -> float:
+        return self.sent / max(self.wall, 1e-9)
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu / max(self.sent, 1)
+
+
+def _floor_child(
+    port: int, message: bytes, seconds: float, barrier: Any, results: Any
+) -> None:  # pragma: no cover - runs in a spawned process
+    import smtplib
+
+    barrier.wait(120)
+    sent = 0
+    cpu, began = time.process_time(), time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        message_id = f"Message-ID: <floor-{os.getpid()}-{sent}@bench.localhost>".encode()
+        data = MESSAGE_ID.sub(message_id, message, count=1)
+        with smtplib.SMTP("127.0.0.1", port, local_hostname="bench.localhost") as smtp:
+            smtp.sendmail("floor@bench.localhost", ["floor@example.org"], data)
+        sent += 1
+    results.put((sent, time.perf_counter() - began, time.process_time() - cpu))
+
+
+def smtp_floor(
+    inbox: Inbox, port: int, *, message: bytes, processes: int = 2, seconds: float = 10.0
+) -> Floor:
+    """Run the floor against the loopback server (reset first); ``message`` must carry a
+    Message-ID header, replaced by a fresh one for every send."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(processes + 1)
+    results = context.Queue()
+    children = [
+        context.Process(target=_floor_child, args=(port, message, seconds, barrier, results))
+        for _ in range(processes)
+    ]
+    for child in children:
+        child.start()
+    inbox.reset()
+    barrier.wait(120)  # every child imported and ready: start together
+    found = [results.get(timeout=seconds + 120) for _ in children]
+    for child in children:
+        child.join(timeout=30)
+    return Floor(
+        processes=processes,
+        sent=sum(item[0] for item in found),
+        wall=max(item[1] for item in found),
+        cpu=sum(item[2] for item in found),
+        received=inbox.messages,
+    )
 
 
 # --- one run ------------------------------------------------------------------------------------
