@@ -201,13 +201,17 @@ class NulCharacterMiddleware:
     def _refuse(request: HttpRequest) -> HttpResponse:
         logging.getLogger(__name__).info("refused a request carrying a NUL character")
         if request.path.startswith("/api/"):
+            # The shape of api.problems.invalid_body, which the API's OpenAPI document promises
+            # for every 400 (the foundation layer does not import the api app).
+            detail = "The request contains a NUL character, which no field accepts."
             return HttpResponse(
                 json.dumps(
                     {
                         "type": "about:blank",
-                        "title": "Bad Request",
+                        "title": "Invalid input",
                         "status": 400,
-                        "detail": "The request contains a NUL character, which no field accepts.",
+                        "detail": detail,
+                        "errors": {"non_field_errors": [detail]},
                     }
                 ),
                 status=400,
