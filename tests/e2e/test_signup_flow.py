@@ -105,7 +105,7 @@ def test_newcomer_signs_up_confirms_email_and_applies_to_join(
     organization = Organization.objects.get()
     expect(page).to_have_url(re.compile(rf"/members/{organization.slug}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Riga Help Desk")
-    expect(page.get_by_role("status")).to_contain_text("Application received.")
+    expect(page.locator("ul.messages[role=status]")).to_contain_text("Application received.")
     # Nobody is mailed and nothing is public until platform staff have screened it.
     expect(page.locator(".badge")).to_have_text("Awaiting screening")
     expect(page.locator(".notice")).to_contain_text("Your application is awaiting screening.")
