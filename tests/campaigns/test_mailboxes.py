@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Petition, Signature, SignatureCountDelta
+from campaigns.services import counting
 from campaigns.signing import email_digest, email_normalize
 from coalition.mailbox import domain_is_disposable
 from coalition.ratelimit import keyed_hash
@@ -200,7 +201,7 @@ def _old_row(live, email, *, confirmed_at=None):
         confirmed_at=confirmed_at,
     )
     if confirmed_at:
-        services._count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=confirmed_at)
+        counting._count(signature, SignatureCountDelta.Kind.CONFIRMED, +1, at=confirmed_at)
     return signature
 
 

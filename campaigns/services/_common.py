@@ -1,0 +1,57 @@
+"""What every campaigns service shares: the domain error, who may act, slugs."""
+
+from __future__ import annotations
+
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign, CoSponsorship, Petition
+from members.models import Membership, Organization, User
+
+EDITABLE_FIELDS = [
+    "issue_area",
+    "title_en",
+    "title_ru",
+    "summary_en",
+    "summary_ru",
+    "body_en",
+    "body_ru",
+    "image_alt",
+]
+EDITOR_ROLES: set[str] = {Membership.Role.ADMIN, Membership.Role.EDITOR}
+ADMIN_ONLY: set[str] = {Membership.Role.ADMIN}
+
+
+class CampaignError(Exception):
+    """A campaign rule was broken; the message is shown to the person who tried."""
+
+
+# --- who may act ------------------------------------------------------------------------------
+
+
+def _require_role(user: User, organization: Organization, roles: set[str]) -> None:
+    if not Membership.objects.filter(user=user, organization=organization, role__in=roles).exists():
+        raise CampaignError(_("You cannot act for %(name)s.") % {"name": organization.name})
+
+
+def _require_cosponsor(campaign: Campaign, organization: Organization) -> None:
+    if not CoSponsorship.objects.filter(
+        campaign=campaign, organization=organization, status=CoSponsorship.Status.ACCEPTED
+    ).exists():
+        raise CampaignError(_("Only the campaign's co-sponsors can do this."))
+
+
+def _accepted_count(campaign: Campaign) -> int:
+    return campaign.cosponsorships.filter(status=CoSponsorship.Status.ACCEPTED).count()
+
+
+RESERVED_SLUGS = {"pow-challenge", "new"}  # taken by our own URLs
+
+
+def _unique_slug(model: type[Campaign] | type[Petition], text: str) -> str:
+    base = slugify(text)[:70].strip("-") or model.__name__.lower()
+    slug, n = base, 1
+    while slug in RESERVED_SLUGS or model.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
