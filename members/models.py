@@ -235,6 +235,8 @@ class Decision(models.Model):
         SUSPEND_MEMBER = "suspend_member", _("Suspend a member")
         ENDORSE_CAMPAIGN = "endorse_campaign", _("Endorse a campaign")
         AMEND_CHARTER = "amend_charter", _("Amend the charter")
+        # The coalition's answer to an emigre proposal (the agenda app registers its effect).
+        AGENDA_ANSWER = "agenda_answer", _("Answer an emigre proposal")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open for votes")
