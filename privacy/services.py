@@ -6,6 +6,7 @@ Counts survive (they are pre-aggregated and anonymous); the people do not.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.apps import apps
@@ -29,6 +30,17 @@ ENCRYPTED_COLUMNS = {
     "campaigns.Signature": ["name", "email", "city"],
     "outbox.Email": ["to", "from_email", "reply_to", "subject", "body_text", "body_html"],
 }
+
+
+# Other apps that hold rows keyed on a mailbox's digest (e.g. the agenda's proposals and
+# supports) delete them here, in the erasure's transaction; privacy imports none of them.
+ErasureHook = Callable[[str], int]  # digest -> rows deleted
+_ERASURE_HOOKS: list[ErasureHook] = []
+
+
+def erasure_hook_register(hook: ErasureHook) -> None:
+    if hook not in _ERASURE_HOOKS:  # ready() may run twice in tests; register once
+        _ERASURE_HOOKS.append(hook)
 
 
 def signer_erase_by_digest(*, digest: str) -> int:
@@ -60,6 +72,8 @@ def _erase(digest: str) -> int:
     for signature in signatures:
         signature_delete(signature)
     erased = len(signatures)
+    for hook in _ERASURE_HOOKS:
+        erased += hook(digest)
     mail, _by_model = (
         Email.objects.filter(recipient_digest=digest, letter__isnull=True)
         .exclude(status=Email.Status.SENDING)
