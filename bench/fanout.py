@@ -727,7 +727,8 @@ def probe(count: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from outbox.models import Email
-    from outbox.tasks import _message, outbox_relay, outbox_send
+    from outbox.services import email_message
+    from outbox.tasks import outbox_relay, outbox_send
 
     results: dict[str, Any] = {"count": count}
 
@@ -749,12 +750,12 @@ def probe(count: int) -> dict[str, Any]:
     def smtp_new_connection_each() -> None:
         for email in template:
             with mailers.default as smtp:  # what outbox_send does, per message
-                assert smtp.send_messages([_message(email)]) == 1
+                assert smtp.send_messages([email_message(email)]) == 1
 
     def smtp_one_connection() -> None:
         with mailers.default as smtp:
             for email in template:
-                assert smtp.send_messages([_message(email)]) == 1
+                assert smtp.send_messages([email_message(email)]) == 1
 
     timed("smtp_new_connection", smtp_new_connection_each)
     timed("smtp_reused_connection", smtp_one_connection)
@@ -779,7 +780,7 @@ def probe(count: int) -> dict[str, Any]:
         marks.append(time.perf_counter())
         email = Email.objects.get(pk=spare_email.pk)
         marks.append(time.perf_counter())
-        message = _message(email)  # serialized by the backend: counted in "smtp"
+        message = email_message(email)  # serialized by the backend: counted in "smtp"
         marks.append(time.perf_counter())
         with mailers.default as smtp:
             assert smtp.send_messages([message]) == 1

@@ -115,7 +115,7 @@ def dkim_part(repeat: int) -> None:
     from django.conf import settings
 
     from outbox.models import Email
-    from outbox.tasks import _message
+    from outbox.services import email_message
 
     mail = Email(
         kind="updates.update",
@@ -130,7 +130,7 @@ def dkim_part(repeat: int) -> None:
     )
 
     def render() -> bytes:
-        return bytes(_message(mail).message(policy=email.policy.SMTP).as_bytes())
+        return bytes(email_message(mail).message(policy=email.policy.SMTP).as_bytes())
 
     plain = _median_ms(render, repeat)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -446,12 +446,12 @@ def _sample_message() -> bytes:
     import email.policy
 
     from outbox.models import Email
-    from outbox.tasks import _message
+    from outbox.services import email_message
     from updates import services
 
     mail = Email.objects.filter(kind=services.MAIL_KIND).order_by("pk").first()
     assert mail is not None
-    return bytes(_message(mail).message(policy=email.policy.SMTP).as_bytes())
+    return bytes(email_message(mail).message(policy=email.policy.SMTP).as_bytes())
 
 
 def _send_print(result: dict[str, Any], floor: Any, *, signers: int, sample: bytes) -> None:

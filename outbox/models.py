@@ -39,7 +39,7 @@ class Email(models.Model):
 
     # Mass mail (letters to EU contacts, petition deliveries, surveys) has its own lane in the
     # relay and its own Celery queue, so a wave of letters never delays a sign-up or a signature
-    # confirmation someone is waiting for (outbox/tasks.py, bench/fanout.py).
+    # confirmation someone is waiting for (outbox/services.py emails_due_claim, bench/fanout.py).
     bulk = models.BooleanField(default=False)
     # Non-transactional mail (campaign updates, reminders, reply surveys) names the list it
     # belongs to: "all" (every such mail of the platform) or "campaign:<id>" (one campaign's

@@ -1,23 +1,37 @@
-"""Writing to the outbox. The only way any part of Coalition sends an email."""
+"""The outbox: the only way any part of Coalition sends an email.
+
+Writing (``email_enqueue``) puts a row in the outbox inside the caller's transaction; sending
+(``email_send``), handing due rows out (``emails_due_claim``) and re-queueing rows of dead
+workers (``emails_stuck_requeue``) are here too. ``outbox/tasks.py`` only wraps them for Celery.
+Every step is idempotent by database state: a row is claimed with a conditional UPDATE, so a
+task delivered twice (acks_late, a restarted worker) finds nothing to do the second time.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
+import smtplib
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from coalition.mailbox import email_digest
+from outbox.dkim import SignedMessage
 from outbox.models import Email
-from outbox.suppression import list_token_for, mailbox_suppressed, unsubscribe_url
+from outbox.suppression import list_headers, list_token_for, mailbox_suppressed, unsubscribe_url
+from privacy.crypto import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +139,8 @@ def email_failed_permanently(*, email: Email) -> None:
 
 
 def _send_in_process(email_id: int) -> None:
-    from outbox.tasks import outbox_send
-
     try:
-        outbox_send.apply(args=(email_id,))
+        email_send(email_id=email_id)
     except Exception:
         # The row stays queued; the periodic runner picks it up. A request must not fail here.
         logger.exception("in-process send failed", extra={"email_id": email_id})
@@ -171,3 +183,154 @@ def from_display(name: str, address: str) -> str:
     are left to the email package (a quote or a backslash in the name stays text)."""
     clean = " ".join("".join(c if c.isprintable() else " " for c in name).split())[:120]
     return str(Address(display_name=clean, addr_spec=address))
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def send_failure_classify(exc: Exception) -> tuple[bool, str]:
+    """(permanent?, reason) for a failed send, with any address scrubbed from the reason."""
+    permanent, reason = _classify_raw(exc)
+    return permanent, scrub(reason)
+
+
+def _classify_raw(exc: Exception) -> tuple[bool, str]:
+    """(permanent?, reason) for a failed send. 5xx and refused recipients are permanent."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        permanent = any(code >= 500 for code in codes)
+        return permanent, f"recipient refused: {exc.recipients!r}"[:1000]
+    if isinstance(exc, smtplib.SMTPResponseException):
+        message = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return exc.smtp_code >= 500, f"SMTP {exc.smtp_code}: {message}"[:1000]
+    if isinstance(exc, AnymailRecipientsRefused):
+        return True, f"provider refused recipient: {exc}"[:1000]
+    if isinstance(exc, AnymailError):
+        return False, f"provider error: {exc}"[:1000]
+    if isinstance(exc, smtplib.SMTPException | socket.timeout | OSError):
+        return False, f"{type(exc).__name__}: {exc}"[:1000]
+    return False, f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def email_message(email: Email) -> EmailMultiAlternatives:
+    headers = {"Message-ID": email.message_id, "Auto-Submitted": "auto-generated"}
+    if email.list_scope and email.list_token:
+        headers.update(list_headers(email.list_token))
+    message = SignedMessage(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=[email.to],
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers=headers,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def email_send(*, email_id: int) -> str:
+    """Send one queued, due row: "sent", "deferred" (retry later), "failed" (for good),
+    "suppressed" (unsubscribed since it was queued) or "skipped" (not ours to send)."""
+    now = timezone.now()
+    claimed = Email.objects.filter(
+        pk=email_id, status=Email.Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Email.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return "skipped"
+    email = Email.objects.get(pk=email_id)
+    if email.list_scope and mailbox_suppressed(
+        digest=email.recipient_digest, scope=email.list_scope
+    ):
+        # Unsubscribed (or bounced, or complained) after the row was queued: not sent.
+        Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
+            status=Email.Status.CANCELLED, last_error="suppressed"
+        )
+        return "suppressed"
+    try:
+        with mailers.default as connection:
+            sent = connection.send_messages([email_message(email)])
+        if not sent:
+            raise smtplib.SMTPException("the mail backend accepted no message")
+    except Exception as exc:
+        permanent, reason = send_failure_classify(exc)
+        if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            with transaction.atomic():
+                failed = Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
+                    status=Email.Status.FAILED, last_error=reason
+                )
+                if failed:
+                    email.status, email.last_error = Email.Status.FAILED, reason
+                    email_failed_permanently(email=email)
+            logger.warning(
+                "email failed permanently",
+                extra={"email_id": email_id, "kind": email.kind, "reason": reason},
+            )
+            return "failed"
+        Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
+            status=Email.Status.QUEUED,
+            last_error=reason,
+            dispatched_at=None,
+            next_attempt_at=timezone.now() + email_retry_delay(email.attempts),
+        )
+        logger.info(
+            "email send deferred",
+            extra={"email_id": email_id, "attempts": email.attempts, "reason": reason},
+        )
+        return "deferred"
+    Email.objects.filter(pk=email_id).update(
+        status=Email.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return "sent"
+
+
+def emails_due_claim() -> list[tuple[list[int], str]]:
+    """Mark due rows as handed out and return them by lane: ``[(ids, queue), ...]``.
+
+    Safe to run concurrently (skip_locked). A row handed out but never sent (the broker lost
+    the task) is handed out again after OUTBOX_STUCK_AFTER_SECONDS.
+    """
+    now = timezone.now()
+    redispatch_before = now - timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS)
+    due = (
+        Email.objects.select_for_update(skip_locked=True)
+        .filter(status=Email.Status.QUEUED, next_attempt_at__lte=now)
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=redispatch_before))
+        .order_by("next_attempt_at")
+    )
+    batch = settings.OUTBOX_RELAY_BATCH
+    with transaction.atomic():
+        # Two lanes, each with its own batch and queue: however many letters are due, the
+        # confirmation someone is waiting for is handed over in this run, to a queue that the
+        # workers read in turn with the bulk one instead of behind it.
+        lanes = [
+            (
+                list(due.filter(bulk=False).values_list("pk", flat=True)[:batch]),
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+            ),
+            (
+                list(due.filter(bulk=True).values_list("pk", flat=True)[:batch]),
+                settings.OUTBOX_BULK_QUEUE,
+            ),
+        ]
+        Email.objects.filter(pk__in=[pk for ids, _queue in lanes for pk in ids]).update(
+            dispatched_at=now
+        )
+    return lanes
+
+
+def emails_stuck_requeue() -> int:
+    """Put rows whose worker died mid-send back in the queue.
+
+    A worker killed after the SMTP server accepted a message but before the row was marked
+    sent leaves it SENDING; re-queueing it may send that one message a second time (with the
+    same Message-ID). That is the documented bound: at most one extra copy per worker crash.
+    """
+    stuck_before = timezone.now() - timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS)
+    return Email.objects.filter(status=Email.Status.SENDING, claimed_at__lt=stuck_before).update(
+        status=Email.Status.QUEUED, dispatched_at=None, next_attempt_at=timezone.now()
+    )

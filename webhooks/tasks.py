@@ -1,8 +1,8 @@
 """Celery side of webhooks: a relay hands due deliveries to workers, a worker sends one.
 
-Mirrors outbox/tasks.py: every task is idempotent by database state (a delivery is claimed with a
-conditional UPDATE, so a task run twice finds nothing to do the second time); retries are
-scheduled in the database (``next_attempt_at``), never as Celery ETAs.
+Mirrors the outbox (outbox/services.py): every task is idempotent by database state (a delivery
+is claimed with a conditional UPDATE, so a task run twice finds nothing to do the second time);
+retries are scheduled in the database (``next_attempt_at``), never as Celery ETAs.
 """
 
 from __future__ import annotations

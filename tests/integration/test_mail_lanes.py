@@ -1,8 +1,8 @@
 """A wave of letters to EU contacts must not hold back the mail someone is waiting for.
 
 Real worker, Redis, PostgreSQL and SMTP on loopback: 400 letters are being sent when a signer's
-confirmation is queued; it must arrive long before the wave ends (outbox/tasks.py: two lanes in
-the relay, two Celery queues that the worker reads in turn).
+confirmation is queued; it must arrive long before the wave ends (outbox.services.emails_due_claim:
+two lanes in the relay, two Celery queues that the worker reads in turn).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from outbox import tasks
+from outbox import services, tasks
 from outbox.models import Email
 from outbox.services import email_enqueue, email_retry
 
@@ -39,7 +39,7 @@ class FailingBackend:
 
 @pytest.fixture
 def failing(monkeypatch):
-    monkeypatch.setattr(tasks, "mailers", type("M", (), {"default": FailingBackend()})())
+    monkeypatch.setattr(services, "mailers", type("M", (), {"default": FailingBackend()})())
     return FailingBackend
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from outbox import services as outbox_services
 from outbox import tasks as outbox_tasks
 from outbox.models import Email
 from outreach import services
@@ -137,7 +138,7 @@ def test_permanent_failure_marks_the_contact_bouncing(letters, confirmed, contac
         def send_messages(self, messages):
             raise smtplib.SMTPRecipientsRefused({letter.contact.email: (550, b"no such user")})
 
-    monkeypatch.setattr(outbox_tasks, "mailers", type("M", (), {"default": Refusing()})())
+    monkeypatch.setattr(outbox_services, "mailers", type("M", (), {"default": Refusing()})())
     assert outbox_tasks.outbox_send(letter.email_id) == "failed"
     letter.contact.refresh_from_db()
     assert letter.contact.status == Contact.Status.BOUNCING

@@ -128,9 +128,11 @@ def test_logs_hold_no_signer_name_or_email(live, caplog, client):
 def test_smtp_errors_are_stored_without_the_address():
     import smtplib
 
-    from outbox.tasks import _classify
+    from outbox.services import send_failure_classify
 
-    _permanent, reason = _classify(smtplib.SMTPRecipientsRefused({EMAIL: (550, b"no such user")}))
+    _permanent, reason = send_failure_classify(
+        smtplib.SMTPRecipientsRefused({EMAIL: (550, b"no such user")})
+    )
     assert EMAIL not in reason and "<address>" in reason
 
 

@@ -19,8 +19,7 @@ from campaigns import services as campaign_services
 from campaigns.models import Signature
 from outbox import suppression
 from outbox.models import Email, Suppression
-from outbox.services import email_enqueue, from_display
-from outbox.tasks import _message
+from outbox.services import email_enqueue, email_message, from_display
 from outreach import services as outreach_services
 from tests.factories import make_staff, sign_in
 from tests.updates.conftest import sign
@@ -42,7 +41,7 @@ def _update_mail(live, email="anna@example.org"):
 
 def test_list_mail_carries_one_click_headers_and_transactional_mail_none(live):
     _signature, mail = _update_mail(live)
-    headers = _message(mail).message()
+    headers = email_message(mail).message()
     value = headers["List-Unsubscribe"]
     https, mailto = [part.strip(" <>") for part in value.split(",")]
     assert https == f"http://testserver/u/{mail.list_token}"
@@ -50,7 +49,7 @@ def test_list_mail_carries_one_click_headers_and_transactional_mail_none(live):
     assert len(mailto.removeprefix("mailto:").partition("@")[0]) <= 64  # RFC 5321 local part
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     confirm = Email.objects.get(kind="campaigns.confirm")
-    assert _message(confirm).message()["List-Unsubscribe"] is None
+    assert email_message(confirm).message()["List-Unsubscribe"] is None
 
 
 def test_reminders_and_surveys_are_list_mail(live, letters, confirmed):
@@ -68,7 +67,7 @@ def test_reminders_and_surveys_are_list_mail(live, letters, confirmed):
     outreach_services.reply_surveys_due(now=sent_at + timedelta(days=15))
     survey = Email.objects.filter(kind="outreach.survey").first()
     assert survey.list_scope == suppression.ALL
-    assert _message(survey).message()["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert email_message(survey).message()["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_get_only_shows_a_button(client, live):
@@ -204,7 +203,7 @@ def test_dkim_signature_verifies_and_covers_the_unsubscribe_headers(live, settin
     mail.refresh_from_db()
     import email.policy
 
-    data = _message(mail).message(policy=email.policy.SMTP).as_bytes()
+    data = email_message(mail).message(policy=email.policy.SMTP).as_bytes()
     looked_up = []
 
     def dns(name, timeout=5):
@@ -224,7 +223,7 @@ def test_dkim_signature_verifies_and_covers_the_unsubscribe_headers(live, settin
 def test_without_a_key_nothing_is_signed(live, settings):
     settings.DKIM_PRIVATE_KEY = ""
     _signature, mail = _update_mail(live)
-    assert b"DKIM-Signature" not in _message(mail).message().as_bytes()
+    assert b"DKIM-Signature" not in email_message(mail).message().as_bytes()
 
 
 def test_the_signer_display_name_cannot_break_the_from_header():
