@@ -657,6 +657,25 @@ def deliveries_due(*, now: datetime | None = None) -> int:
 # --- replies and the signer's "did you get a reply?" ------------------------------------------
 
 
+def _first_letter_sent(
+    *, campaign_id: int, contact: Contact | None, letter: Letter | None
+) -> datetime | None:
+    """When the letter a reply answers went out: the letter named, or else the first of the
+    campaign's letters to that recipient. A reply cannot be older than that."""
+    if letter is not None:
+        return letter.email.sent_at
+    if contact is None:
+        return None
+    return (
+        Letter.objects.filter(
+            letter_campaign__campaign_id=campaign_id, contact=contact, email__sent_at__isnull=False
+        )
+        .order_by("email__sent_at")
+        .values_list("email__sent_at", flat=True)
+        .first()
+    )
+
+
 @transaction.atomic
 def reply_record(
     *,
@@ -679,6 +698,12 @@ def reply_record(
     received_at = received_at or timezone.now()
     if received_at > timezone.now() + timedelta(minutes=5):
         raise OutreachError(_("A reply cannot be dated in the future."))
+    first_sent = _first_letter_sent(campaign_id=campaign_id, contact=contact, letter=letter)
+    if first_sent is not None and received_at < first_sent:
+        raise OutreachError(
+            _("A reply cannot be dated before the first letter to this recipient was sent (%(sent)s).")
+            % {"sent": timezone.localtime(first_sent).strftime("%Y-%m-%d %H:%M")}
+        )
     reply = Reply.objects.create(
         campaign_id=campaign_id,
         contact=contact,

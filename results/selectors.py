@@ -151,7 +151,9 @@ def campaign_letter_figures(*, campaign: Campaign) -> dict[str, Any]:
         replied_contacts.add(reply.contact.pk)
         bucket = per_institution[reply.contact.institution]
         bucket["replied"] += 1
-        if reply.contact.pk in first_sent:
+        # A reply dated before the first letter is refused when recorded; one in the data from
+        # before that rule answers no letter of ours and gives no delay (never a negative one).
+        if reply.contact.pk in first_sent and reply.received_at >= first_sent[reply.contact.pk]:
             bucket["delays"].append((reply.received_at - first_sent[reply.contact.pk]).days)
     contacted = defaultdict(set)
     for institution, contact_id in letters.values_list("contact__institution", "contact_id"):

@@ -65,6 +65,38 @@ def test_letter_figures_per_institution_with_reply_rate_and_delay(
     assert rows["European Parliament"]["reply_rate"] == 0
 
 
+def test_a_reply_dated_before_the_letter_is_refused_and_no_delay_is_negative(
+    letters, confirmed, contacts, live
+):
+    from outreach.models import Reply
+
+    for letter in outreach_services.letters_send(letter_campaign=letters, signature=confirmed()):
+        Email.objects.filter(pk=letter.email_id).update(
+            status=Email.Status.SENT, sent_at=timezone.now() - timedelta(days=1)
+        )
+    with pytest.raises(outreach_services.OutreachError, match="before the first letter"):
+        outreach_services.reply_record(
+            campaign_id=live.campaign.pk,
+            organization=live.orgs[0],
+            contact=contacts[0],
+            summary="Dated too early",
+            received_at=timezone.now() - timedelta(days=3),
+        )
+    assert not Reply.objects.exists()
+    # A row from before the rule (written around the service) gives no delay, not -2.
+    Reply.objects.create(
+        campaign=live.campaign,
+        contact=contacts[0],
+        summary="old data",
+        received_at=timezone.now() - timedelta(days=3),
+    )
+    rows = {
+        r["institution"]: r
+        for r in selectors.campaign_letter_figures(campaign=live.campaign)["institutions"]
+    }
+    assert rows["European Commission"]["median_days_to_reply"] is None
+
+
 def test_organization_record(live):
     _signatures(live, 3, source=live.orgs[0])
     record = selectors.organization_record(organization=live.orgs[0])
