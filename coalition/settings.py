@@ -14,12 +14,14 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
+from redis.connection import parse_url as redis_parse_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COALITION_VAR_DIR", BASE_DIR / "var"))
@@ -202,6 +204,26 @@ if DATABASE_URL:
         # it is used, instead of failing the next request or task.
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
+    if env_bool("COALITION_DB_POOL", False):
+        from psycopg_pool import ConnectionPool
+
+        # Django's built-in pool (psycopg_pool), per process: connections are taken for a
+        # request or task and given back, instead of one kept per thread (CONN_MAX_AGE, which a
+        # pool replaces: Django refuses both). For many web and worker processes on one
+        # PostgreSQL, see docs/deploy.md (and PgBouncer below).
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks a connection itself
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("COALITION_DB_POOL_MIN_SIZE", 1),
+            "max_size": env_int("COALITION_DB_POOL_MAX_SIZE", 4),
+            "timeout": env_int("COALITION_DB_POOL_TIMEOUT", 10),
+            "check": ConnectionPool.check_connection,
+        }
+    # Behind PgBouncer in transaction pooling, a named (server-side) cursor would outlive the
+    # transaction on a server connection that is given to someone else: off. Django already
+    # leaves psycopg's prepared statements off (prepare_threshold None), which PgBouncer < 1.21
+    # also needs. Reads that stream (the supporter export) use COPY, which works either way.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("COALITION_DB_PGBOUNCER", False)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -216,6 +238,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, Celery broker ----------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis behind Sentinel (docs/deploy.md): "host:26379,host:26379". REDIS_URL then names only the
+# database, user and password ("redis://:password@sentinel/7"); the sentinels name the master.
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, _sep, port in (
+        item.rpartition(":") for item in env_list("COALITION_REDIS_SENTINELS", [])
+    )
+]
+REDIS_SENTINEL_MASTER = os.environ.get("COALITION_REDIS_SENTINEL_MASTER", "coalition")
+REDIS_SENTINEL_PASSWORD = os.environ.get("COALITION_REDIS_SENTINEL_PASSWORD", "")
+if REDIS_SENTINELS and not REDIS_URL:
+    raise ImproperlyConfigured("COALITION_REDIS_SENTINELS needs REDIS_URL (database, password).")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -223,7 +257,15 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("COALITION_CACHE_PREFIX", "coalition"),
             # A cache outage must not take sign-in or signing down with it: short timeouts.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                **(
+                    {"pool_class": "coalition.redis_sentinel.SentinelPool"}
+                    if REDIS_SENTINELS
+                    else {}
+                ),
+            },
         }
     }
 else:
@@ -238,6 +280,12 @@ CACHES["fragments"] = {
 }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+_REDIS = redis_parse_url(REDIS_URL) if REDIS_URL else {}
+if REDIS_SENTINELS:
+    _auth = f":{quote(_REDIS['password'], safe='')}@" if _REDIS.get("password") else ""
+    CELERY_BROKER_URL = ";".join(
+        f"sentinel://{_auth}{host}:{port}/{_REDIS.get('db', 0)}" for host, port in REDIS_SENTINELS
+    )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -261,7 +309,37 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+}
+if REDIS_SENTINELS:
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
+    if REDIS_SENTINEL_PASSWORD:
+        CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = {"password": REDIS_SENTINEL_PASSWORD}
+if REDIS_URL:
+    # One active beat per cluster (coalition/beat.py): start beat on as many nodes as you like.
+    CELERY_BEAT_SCHEDULER = "coalition.beat.BeatScheduler"
+    CELERY_REDBEAT_KEY_PREFIX = os.environ.get("COALITION_CACHE_PREFIX", "coalition") + ":beat:"
+    # A stand-by beat takes over this long after the active one died.
+    CELERY_REDBEAT_LOCK_TIMEOUT = env_int("COALITION_BEAT_LOCK_TIMEOUT", 30)
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_REDIS_OPTIONS: dict[str, Any] = {"socket_timeout": 5}
+    if REDIS_SENTINELS:
+        CELERY_REDBEAT_REDIS_URL = "redis-sentinel://sentinel"
+        CELERY_REDBEAT_REDIS_OPTIONS = {
+            "sentinels": REDIS_SENTINELS,
+            "service_name": REDIS_SENTINEL_MASTER,
+            "db": _REDIS.get("db", 0),
+            "password": _REDIS.get("password"),
+            "socket_timeout": 5,
+            **(
+                {"sentinel_kwargs": {"password": REDIS_SENTINEL_PASSWORD}}
+                if REDIS_SENTINEL_PASSWORD
+                else {}
+            ),
+        }
 CELERY_TIMEZONE = "UTC"
 # The worker logs through our LOGGING config (JSON, no personal data), not Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
