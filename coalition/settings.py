@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "updates",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -357,6 +358,7 @@ CELERY_BEAT_SCHEDULE = {
     "updates-fanout": {"task": "updates.tasks.updates_fanout_due", "schedule": 60.0},
     "outreach-surveys": {"task": "outreach.tasks.reply_surveys_due", "schedule": 3600.0},
     "privacy-retention": {"task": "privacy.tasks.retention_purge", "schedule": 86400.0},
+    "evidence-retention": {"task": "evidence.tasks.reports_purge", "schedule": 86400.0},
     "webhooks-relay": {"task": "webhooks.tasks.webhooks_relay", "schedule": 5.0},
     "webhooks-purge": {"task": "webhooks.tasks.webhooks_purge", "schedule": 86400.0},
     "signature-reminders": {
@@ -533,6 +535,18 @@ SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEN
 # Confirmations, "already signed" notes and reminders one mailbox (every spelling of it) may get
 # in 24 hours across all petitions; past it, sign requests look accepted but send nothing.
 SIGNATURE_MAILS_PER_MAILBOX = env_int("COALITION_SIGNATURE_MAILS_PER_MAILBOX_DAY", 10)
+# Case reports (evidence/): a cell of the public figures is published only with at least this
+# many reports (evidence/aggregates.py has the whole rule), taken as of the start of the day
+# EVIDENCE_AS_OF_DAYS days ago (0: live figures; tests and demos only).
+EVIDENCE_MIN_CELL = env_int("COALITION_EVIDENCE_MIN_CELL", 5)
+EVIDENCE_AS_OF_DAYS = env_int("COALITION_EVIDENCE_AS_OF_DAYS", 1)
+EVIDENCE_EARLIEST_YEAR = env_int("COALITION_EVIDENCE_EARLIEST_YEAR", 2014)
+EVIDENCE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_EVIDENCE_CONFIRM_DAYS", 7))
+# Retention (evidence.tasks.reports_purge, daily): rejected reports and reports nobody reviewed
+# are deleted; verified ones lose the reporter's address, words and consents.
+EVIDENCE_REJECTED_RETENTION = timedelta(days=env_int("COALITION_EVIDENCE_REJECTED_DAYS", 30))
+EVIDENCE_UNREVIEWED_RETENTION = timedelta(days=env_int("COALITION_EVIDENCE_UNREVIEWED_DAYS", 180))
+EVIDENCE_CONTACT_RETENTION = timedelta(days=env_int("COALITION_EVIDENCE_CONTACT_DAYS", 365))
 # Outreach to EU contacts: the letters' sender, polite pacing, replies.
 OUTREACH_FROM_ADDRESS = os.environ.get("COALITION_OUTREACH_FROM", "letters@coalition.example")
 OUTREACH_NIGHT_SLOWDOWN = env_float("COALITION_OUTREACH_NIGHT_SLOWDOWN", 3.0)

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 ENCRYPTED_COLUMNS = {
     "campaigns.Signature": ["name", "email", "city"],
     "outbox.Email": ["to", "from_email", "reply_to", "subject", "body_text", "body_html"],
+    "evidence.CaseReport": ["email", "account", "other_answers"],
 }
 
 

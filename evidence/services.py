@@ -1,0 +1,518 @@
+"""The only writers of case reports, their moderation, the lists and the evidence summaries."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from campaigns import events
+from campaigns.models import CoSponsorship, IssueArea, OutcomeEvent
+from campaigns.services import SIGNER_MAIL_KINDS
+from campaigns.signing import digest_token, email_digest
+from evidence import aggregates
+from evidence.models import (
+    CaseDesk,
+    CaseReport,
+    EvidenceSummary,
+    ModerationLog,
+    ReportConsent,
+    Term,
+)
+from evidence.vocabularies import FIELDS, lists_for
+from members.models import Membership, Organization, User
+from outbox.selectors import emails_to_mailbox_count
+from outbox.services import email_enqueue_template
+from outreach.models import LetterCampaign, PetitionDelivery
+from privacy import services as privacy_services
+
+logger = logging.getLogger(__name__)
+
+MODERATOR_ROLES = {Membership.Role.ADMIN, Membership.Role.EDITOR}
+REPORT_MAIL_KINDS = ("evidence.confirm",)
+# Mail anyone can cause by typing an address: one daily cap for signing and reporting together.
+MAILBOX_KINDS = (*SIGNER_MAIL_KINDS, *REPORT_MAIL_KINDS)
+_SALT = "evidence.report"
+_MAILBOX_LOCK = 0x5168  # campaigns' signer-mail lock is 0x5167
+
+
+class EvidenceError(Exception):
+    """A domain error: views show it on the form, the database is left as it was."""
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+def token_make(report_id: int, purpose: str) -> str:
+    # A salt of our own: a signature's token is never a report's, or the other way round.
+    return signing.dumps({"r": report_id, "p": purpose}, salt=_SALT, compress=True)
+
+
+def token_read(token: str, purpose: str, max_age: timedelta | None) -> int | None:
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("p") != purpose or not isinstance(data.get("r"), int):
+        return None
+    return int(data["r"])
+
+
+# --- reporting ---------------------------------------------------------------------------------
+
+
+def month_check(month: date, *, today: date | None = None) -> None:
+    today = today or timezone.localdate()
+    if (month.year, month.month) > (today.year, today.month):
+        raise EvidenceError(_("The month cannot be in the future."))
+    if month.year < settings.EVIDENCE_EARLIEST_YEAR:
+        raise EvidenceError(
+            _("Only cases since %(year)d are collected.")
+            % {"year": settings.EVIDENCE_EARLIEST_YEAR}
+        )
+
+
+def _mailbox_lock(digest: str) -> None:
+    """Serialize reports for one mailbox, so concurrent posts cannot all pass the mail cap."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_MAILBOX_LOCK, int(digest[:8], 16) - 2**31]
+            )
+
+
+def case_desks(*, issue_area: IssueArea) -> list[Organization]:
+    """Member organizations that handle cases of this area: the reporter may ask them to write."""
+    return list(
+        Organization.objects.filter(
+            status=Organization.Status.MEMBER,
+            pk__in=CaseDesk.objects.filter(issue_area=issue_area).values("organization_id"),
+        ).order_by("name")
+    )
+
+
+def _mail_reporter(report: CaseReport, template: str) -> None:
+    base = settings.SITE_URL
+    email_enqueue_template(
+        kind=f"evidence.{template}",
+        to=report.email,
+        template=f"evidence/email/{template}",
+        context={
+            "report": report,
+            "issue_area": report.issue_area,
+            "confirm_url": base
+            + reverse("evidence:confirm", args=[token_make(report.pk, "confirm")]),
+            "erase_url": base + reverse("privacy:erase", args=[digest_token(report.email_digest)]),
+        },
+        language=report.language,
+    )
+
+
+@transaction.atomic
+def report_create(
+    *,
+    issue_area: IssueArea,
+    email: str,
+    country: str,
+    month: date,
+    choices: dict[str, Term | None],
+    others: dict[str, str],
+    documents: list[Term],
+    account: str = "",
+    publish_account: bool = False,
+    consents: list[Organization] | None = None,
+) -> CaseReport | None:
+    """Record a report awaiting its reporter's confirmation and queue the confirmation mail.
+
+    Returns None when the mailbox is over its daily cap of such mail: the caller answers as for
+    success (so the form cannot be used to learn anything, or to flood an inbox), nothing is kept.
+    """
+    month = month.replace(day=1)
+    month_check(month)
+    allowed = set(lists_for(issue_area.slug))
+    for vocabulary, term in choices.items():
+        if vocabulary not in FIELDS or vocabulary not in allowed:
+            raise EvidenceError(_("This form does not ask for that."))
+        if term is not None and (
+            term.issue_area_id != issue_area.pk
+            or term.vocabulary != vocabulary
+            or not term.is_active
+        ):
+            raise EvidenceError(_("Choose from the options on the form."))
+    for term in documents:
+        if (
+            term.issue_area_id != issue_area.pk
+            or term.vocabulary != Term.Vocabulary.DOCUMENT
+            or not term.is_active
+        ):
+            raise EvidenceError(_("Choose from the options on the form."))
+    if (
+        choices.get(Term.Vocabulary.EVENT) is None
+        and not others.get(Term.Vocabulary.EVENT, "").strip()
+    ):
+        raise EvidenceError(_("Say what happened."))
+    desks = {org.pk for org in case_desks(issue_area=issue_area)}
+    consents = [org for org in consents or [] if org.pk in desks]
+    others = {k: v.strip()[:200] for k, v in others.items() if k in allowed and v.strip()}
+    digest = email_digest(email)
+    _mailbox_lock(digest)
+    sent = emails_to_mailbox_count(
+        digest=digest, kinds=MAILBOX_KINDS, since=timezone.now() - timedelta(days=1)
+    )
+    if sent >= settings.SIGNATURE_MAILS_PER_MAILBOX:
+        logger.warning("reporter mail cap reached; report dropped")
+        return None
+    report = CaseReport.objects.create(
+        issue_area=issue_area,
+        country=country,
+        month=month,
+        other_answers=json.dumps(others, ensure_ascii=False) if others else "",
+        account=account.strip(),
+        publish_account=bool(publish_account and account.strip()),
+        email=email.strip(),
+        email_digest=digest,
+        language=(translation.get_language() or settings.LANGUAGE_CODE)[:2],
+        **{FIELDS[vocabulary]: term for vocabulary, term in choices.items()},
+    )
+    report.documents.set(documents)
+    ReportConsent.objects.bulk_create(
+        [ReportConsent(report=report, organization=org) for org in consents]
+    )
+    _mail_reporter(report, "confirm")
+    return report
+
+
+def report_by_token(*, token: str) -> CaseReport | None:
+    report_id = token_read(token, "confirm", settings.EVIDENCE_CONFIRM_WITHIN)
+    if report_id is None:
+        return None
+    return CaseReport.objects.select_related("issue_area").filter(pk=report_id).first()
+
+
+@transaction.atomic
+def report_confirm(*, token: str) -> CaseReport:
+    """Follow the emailed link: the report now counts (as reported). Following it again is
+    harmless."""
+    report_id = token_read(token, "confirm", settings.EVIDENCE_CONFIRM_WITHIN)
+    if report_id is None:
+        raise EvidenceError(_("This link is not valid or has expired."))
+    report = CaseReport.objects.select_for_update().filter(pk=report_id).first()
+    if report is None:
+        raise EvidenceError(_("This report no longer exists."))
+    if report.status == CaseReport.Status.PENDING:
+        report.status = CaseReport.Status.CONFIRMED
+        report.confirmed_at = timezone.now()
+        report.save(update_fields=["status", "confirmed_at"])
+    return report
+
+
+# --- moderation --------------------------------------------------------------------------------
+
+
+def moderator_check(*, organization: Organization, user: User) -> None:
+    """Admins and editors of a member organization moderate (the views add two-factor)."""
+    if not organization.is_member:
+        raise EvidenceError(_("Only member organizations moderate case reports."))
+    if not Membership.objects.filter(
+        user=user, organization=organization, role__in=MODERATOR_ROLES
+    ).exists():
+        raise EvidenceError(_("Your role in this organization does not allow this."))
+
+
+def _log(
+    *,
+    action: str,
+    organization: Organization,
+    user: User,
+    reason: str,
+    report: CaseReport | None = None,
+    term: Term | None = None,
+) -> ModerationLog:
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise EvidenceError(_("Say why, for the moderation log."))
+    return ModerationLog.objects.create(
+        action=action,
+        organization=organization,
+        user=user,
+        reason=reason[:500],
+        report=report,
+        report_number=report.pk if report else None,
+        term=term,
+    )
+
+
+@transaction.atomic
+def report_moderate(
+    *,
+    report: CaseReport,
+    organization: Organization,
+    user: User,
+    action: str,
+    reason: str,
+    redacted: str = "",
+) -> CaseReport:
+    """Verify or reject a confirmed report, or write its public (redacted) version; logged."""
+    moderator_check(organization=organization, user=user)
+    report = CaseReport.objects.select_for_update().get(pk=report.pk)
+    if report.status == CaseReport.Status.PENDING:
+        raise EvidenceError(_("The reporter has not confirmed this report yet."))
+    redacted = redacted.strip()
+    if action == ModerationLog.Action.REDACT or redacted:
+        if not report.publish_account:
+            raise EvidenceError(_("The reporter did not allow their account to be published."))
+        if len(redacted) > 3000:
+            raise EvidenceError(_("The public version is at most 3,000 characters."))
+        if redacted and redacted == report.account.strip():
+            raise EvidenceError(
+                _(
+                    "Write the public version yourself: remove names, dates, places and anything "
+                    "else that could identify the reporter."
+                )
+            )
+    if action == ModerationLog.Action.VERIFY:
+        if report.status == CaseReport.Status.VERIFIED and not redacted:
+            raise EvidenceError(_("This report is verified already."))
+        report.status = CaseReport.Status.VERIFIED
+    elif action == ModerationLog.Action.REJECT:
+        if report.status == CaseReport.Status.REJECTED:
+            raise EvidenceError(_("This report is rejected already."))
+        report.status = CaseReport.Status.REJECTED
+    elif action == ModerationLog.Action.REDACT:
+        pass
+    else:
+        raise EvidenceError(_("Unknown moderation action."))
+    _log(action=action, organization=organization, user=user, reason=reason, report=report)
+    if redacted and action != ModerationLog.Action.REJECT:
+        if action != ModerationLog.Action.REDACT:
+            _log(action=ModerationLog.Action.REDACT, organization=organization, user=user,
+                 reason=reason, report=report)  # fmt: skip
+        report.account_redacted = redacted
+    report.moderated_at = timezone.now()
+    report.save(update_fields=["status", "account_redacted", "moderated_at"])
+    return report
+
+
+@transaction.atomic
+def report_contact(
+    *, report: CaseReport, organization: Organization, user: User, reason: str
+) -> str:
+    """The reporter's address, for an organization the reporter allowed to write; logged."""
+    moderator_check(organization=organization, user=user)
+    if report.status not in {CaseReport.Status.CONFIRMED, CaseReport.Status.VERIFIED}:
+        raise EvidenceError(_("This report cannot be followed up."))
+    if not ReportConsent.objects.filter(report=report, organization=organization).exists():
+        raise EvidenceError(_("The reporter did not allow your organization to contact them."))
+    if not report.email:
+        raise EvidenceError(_("The reporter's address was deleted after the retention period."))
+    _log(action=ModerationLog.Action.CONTACT, organization=organization, user=user,
+         reason=reason, report=report)  # fmt: skip
+    return report.email
+
+
+# --- the lists ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def term_add(
+    *,
+    issue_area: IssueArea,
+    vocabulary: str,
+    name_en: str,
+    name_ru: str,
+    organization: Organization | None = None,
+    user: User | None = None,
+    reason: str = "",
+) -> Term:
+    """Add a list entry. From a workspace (``organization``) it is a logged moderation act."""
+    if organization is not None:
+        if user is None:
+            raise EvidenceError(_("Your role in this organization does not allow this."))
+        moderator_check(organization=organization, user=user)
+    name_en, name_ru = name_en.strip(), name_ru.strip()
+    if vocabulary not in Term.Vocabulary.values:
+        raise EvidenceError(_("Choose one of the lists."))
+    if not name_en or not name_ru:
+        raise EvidenceError(_("Give the entry's name in English and in Russian."))
+    if Term.objects.filter(
+        issue_area=issue_area, vocabulary=vocabulary, name_en__iexact=name_en
+    ).exists():
+        raise EvidenceError(_("This list already has that entry."))
+    term = Term.objects.create(
+        issue_area=issue_area, vocabulary=vocabulary, name_en=name_en, name_ru=name_ru,
+        added_by=organization,
+    )  # fmt: skip
+    if organization is not None and user is not None:
+        _log(action=ModerationLog.Action.TERM_ADD, organization=organization, user=user,
+             reason=reason or _("new entry"), term=term)  # fmt: skip
+    return term
+
+
+@transaction.atomic
+def term_retire(
+    *, term: Term, organization: Organization, user: User, reason: str, restore: bool = False
+) -> Term:
+    """Retire an entry (new reports can no longer choose it; old ones keep it), or restore it."""
+    moderator_check(organization=organization, user=user)
+    term = Term.objects.select_for_update().get(pk=term.pk)
+    if restore == term.is_active:
+        raise EvidenceError(
+            _("This entry is in use already.") if restore else _("This entry is retired already.")
+        )
+    term.retired_at = None if restore else timezone.now()
+    term.save(update_fields=["retired_at"])
+    action = ModerationLog.Action.TERM_RESTORE if restore else ModerationLog.Action.TERM_RETIRE
+    _log(action=action, organization=organization, user=user, reason=reason, term=term)
+    return term
+
+
+@transaction.atomic
+def desks_set(*, organization: Organization, user: User, areas: list[IssueArea]) -> None:
+    """The issue areas whose reporters this organization offers to contact (admins only)."""
+    if not Membership.objects.filter(
+        user=user, organization=organization, role=Membership.Role.ADMIN
+    ).exists():
+        raise EvidenceError(_("Only the organization's admins choose this."))
+    if not organization.is_member:
+        raise EvidenceError(_("Only member organizations moderate case reports."))
+    CaseDesk.objects.filter(organization=organization).exclude(issue_area__in=areas).delete()
+    for area in areas:
+        CaseDesk.objects.get_or_create(organization=organization, issue_area=area)
+
+
+# --- evidence summaries ------------------------------------------------------------------------
+
+
+def _cosponsor_check(*, organization: Organization, campaign_id: int) -> None:
+    if not CoSponsorship.objects.filter(
+        campaign_id=campaign_id, organization=organization, status=CoSponsorship.Status.ACCEPTED
+    ).exists():
+        raise EvidenceError(_("Only the campaign's co-sponsors attach evidence to it."))
+
+
+@transaction.atomic
+def summary_attach(
+    *,
+    organization: Organization,
+    user: User,
+    issue_area: IssueArea,
+    letter_campaign: LetterCampaign | None = None,
+    delivery: PetitionDelivery | None = None,
+) -> EvidenceSummary:
+    """Attach an area's evidence to letters or a delivery that have not gone out yet."""
+    if (letter_campaign is None) == (delivery is None):
+        raise EvidenceError(_("Choose the letters or the delivery."))
+    exists = EvidenceSummary.objects.none()
+    campaign_id = 0
+    if not Membership.objects.filter(
+        user=user, organization=organization, role__in=MODERATOR_ROLES
+    ).exists():
+        raise EvidenceError(_("Your role in this organization does not allow this."))
+    if letter_campaign is not None:
+        campaign_id = letter_campaign.campaign_id
+        if OutcomeEvent.objects.filter(link=f"letters:{letter_campaign.pk}").exists():
+            raise EvidenceError(_("These letters are already going out."))
+        exists = EvidenceSummary.objects.filter(
+            letter_campaign=letter_campaign, issue_area=issue_area
+        )
+    elif delivery is not None:
+        campaign_id = delivery.petition.campaign_id
+        if delivery.status != PetitionDelivery.Status.AWAITING_APPROVAL:
+            raise EvidenceError(_("This delivery has gone out already."))
+        exists = EvidenceSummary.objects.filter(delivery=delivery, issue_area=issue_area)
+    _cosponsor_check(organization=organization, campaign_id=campaign_id)
+    if exists.exists():
+        raise EvidenceError(_("This evidence is attached already."))
+    return EvidenceSummary.objects.create(
+        campaign_id=campaign_id,
+        issue_area=issue_area,
+        letter_campaign=letter_campaign,
+        delivery=delivery,
+        attached_by=organization,
+        attached_by_user=user,
+    )
+
+
+def summary_freeze(*, summary: EvidenceSummary, outcome: OutcomeEvent | None) -> EvidenceSummary:
+    """Store the tables as they are published now: the summary never changes again."""
+    if summary.frozen_at is not None:
+        return summary
+    now = timezone.now()
+    as_of = aggregates.as_of_now(now)
+    summary.tables = aggregates.area_tables(issue_area=summary.issue_area, as_of=as_of)
+    summary.as_of, summary.frozen_at, summary.outcome = as_of, now, outcome
+    summary.save(update_fields=["tables", "as_of", "frozen_at", "outcome"])
+    if outcome is not None and not outcome.evidence_url:
+        # The timeline's "evidence" link: the first summary frozen with this step.
+        url = settings.SITE_URL + summary.get_absolute_url()
+        OutcomeEvent.objects.filter(pk=outcome.pk, evidence_url="").update(evidence_url=url)
+    return summary
+
+
+def on_outcome_recorded(*, outcome: OutcomeEvent) -> None:
+    """Letters or a delivery went out: freeze the evidence attached to them (same transaction)."""
+    summaries = EvidenceSummary.objects.select_for_update().filter(frozen_at__isnull=True)
+    if outcome.kind == OutcomeEvent.Kind.LETTER_WAVE and outcome.link.startswith("letters:"):
+        number = outcome.link.partition(":")[2]
+        summaries = summaries.filter(letter_campaign_id=int(number) if number.isdigit() else 0)
+    elif outcome.kind == OutcomeEvent.Kind.PETITION_DELIVERED:
+        summaries = summaries.filter(
+            delivery__petition__campaign_id=outcome.campaign_id,
+            delivery__status=PetitionDelivery.Status.SENT,
+        )
+    else:
+        return
+    for summary in summaries:
+        summary_freeze(summary=summary, outcome=outcome)
+
+
+# --- erasure and retention ---------------------------------------------------------------------
+
+
+def reports_erase(digest: str) -> int:
+    """Every report made with this mailbox goes, with its consents; its log rows keep only
+    the report's number (who moderated what, without the report)."""
+    deleted, _by_model = CaseReport.objects.filter(email_digest=digest).delete()
+    return deleted
+
+
+def reports_purge(*, now: datetime | None = None) -> int:
+    """Retention (daily): unconfirmed, rejected and never-reviewed reports go; verified ones
+    lose the reporter's address, their own words and their consents after a while."""
+    now = now or timezone.now()
+    purged = 0
+    for queryset in (
+        CaseReport.objects.filter(
+            status=CaseReport.Status.PENDING,
+            created_at__lt=now - settings.EVIDENCE_CONFIRM_WITHIN,
+        ),
+        CaseReport.objects.filter(
+            status=CaseReport.Status.REJECTED,
+            moderated_at__lt=now - settings.EVIDENCE_REJECTED_RETENTION,
+        ),
+        CaseReport.objects.filter(
+            status=CaseReport.Status.CONFIRMED,
+            confirmed_at__lt=now - settings.EVIDENCE_UNREVIEWED_RETENTION,
+        ),
+    ):
+        count, _by_model = queryset.delete()
+        purged += count
+    old = CaseReport.objects.filter(
+        status=CaseReport.Status.VERIFIED,
+        confirmed_at__lt=now - settings.EVIDENCE_CONTACT_RETENTION,
+    ).exclude(email="", account="", other_answers="")
+    ReportConsent.objects.filter(report__in=old).delete()
+    purged += old.update(email="", account="", other_answers="")
+    return purged
+
+
+def hooks_register() -> None:
+    events.event_subscribe(name=events.OUTCOME_RECORDED, subscriber=on_outcome_recorded)
+    privacy_services.erasure_hook_register(reports_erase)

@@ -1,0 +1,482 @@
+"""Case reports: reporting without an account, confirming by email, moderation, the evidence
+pages' small-cell rule, erasure, retention and evidence summaries frozen when sent."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.conf import LazySettings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import IssueArea, OutcomeEvent
+from campaigns.signing import digest_token
+from evidence import aggregates, services
+from evidence.models import (
+    CaseDesk,
+    CaseReport,
+    EvidenceSummary,
+    ModerationLog,
+    ReportConsent,
+    Term,
+)
+from members.models import Membership
+from outbox.models import Email
+from outreach import services as outreach_services
+from tests.factories import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _live_figures(settings: LazySettings) -> None:
+    settings.EVIDENCE_AS_OF_DAYS = 0  # figures as of now: the tests need not wait a day
+    settings.EVIDENCE_MIN_CELL = 5
+
+
+def _term(area: IssueArea, vocabulary: str, name_en: str) -> Term:
+    return Term.objects.get(issue_area=area, vocabulary=vocabulary, name_en=name_en)
+
+
+def _post(area: IssueArea, **overrides: Any) -> dict[str, Any]:
+    data = {
+        "country": "LV",
+        "institution": str(_term(area, "institution", "Swedbank").pk),
+        "event": str(_term(area, "event", "Account frozen").pk),
+        "month": "3",
+        "year": str(timezone.localdate().year - 1),
+        "email": "maria@example.org",
+        "account": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def _report(area: IssueArea, client: Client, **overrides: Any) -> Any:
+    return client.post(reverse("evidence:report", args=[area.slug]), _post(area, **overrides))
+
+
+def _make(
+    area: IssueArea,
+    *,
+    n: int = 1,
+    country: str = "LV",
+    bank: str = "Swedbank",
+    email: str = "r{i}@example.org",
+    status: str = CaseReport.Status.CONFIRMED,
+    **extra: Any,
+) -> list[CaseReport]:
+    reports = []
+    for i in range(n):
+        report = services.report_create(
+            issue_area=area,
+            email=email.format(i=i),
+            country=country,
+            month=date(2025, 3, 1),
+            choices={
+                "institution": _term(area, "institution", bank),
+                "event": _term(area, "event", "Account frozen"),
+            },
+            others={},
+            documents=[],
+            **extra,
+        )
+        assert report is not None
+        if status != CaseReport.Status.PENDING:
+            report = services.report_confirm(token=services.token_make(report.pk, "confirm"))
+        if status in {CaseReport.Status.VERIFIED, CaseReport.Status.REJECTED}:
+            CaseReport.objects.filter(pk=report.pk).update(
+                status=status, moderated_at=timezone.now()
+            )
+        reports.append(report)
+    return reports
+
+
+# --- reporting ----------------------------------------------------------------------------------
+
+
+def test_a_report_waits_for_the_emailed_link_and_the_mail_has_the_erasure_link(
+    client: Client, issue_area: IssueArea
+) -> None:
+    response = _report(issue_area, client, account="They froze it after my permit renewal.")
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    report = CaseReport.objects.get()
+    assert report.status == CaseReport.Status.PENDING
+    assert report.email == "maria@example.org"  # encrypted at rest, never in plain text
+    mail = Email.objects.get(kind="evidence.confirm")
+    assert reverse("evidence:confirm", args=[services.token_make(report.pk, "confirm")]) in (
+        mail.body_text
+    )
+    assert reverse("privacy:erase", args=[digest_token(report.email_digest)]) in mail.body_text
+    assert aggregates.area_tables(issue_area=issue_area)["tables"]["country"] == []
+
+
+def test_following_the_link_shows_a_button_and_only_the_post_confirms(
+    client: Client, issue_area: IssueArea
+) -> None:
+    (report,) = _make(issue_area, status=CaseReport.Status.PENDING)
+    url = reverse("evidence:confirm", args=[services.token_make(report.pk, "confirm")])
+
+    assert client.get(url).status_code == 200
+    report.refresh_from_db()
+    assert report.status == CaseReport.Status.PENDING
+    assert client.post(url).status_code == 200
+    report.refresh_from_db()
+    assert report.status == CaseReport.Status.CONFIRMED
+    assert client.post(reverse("evidence:confirm", args=["forged"])).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"year": str(timezone.localdate().year + 1)}, "cannot be in the future"),
+        ({"year": "1990"}, "Only cases since"),
+        ({"year": "abc"}, "Enter a whole number"),
+        ({"month": "13"}, "Select a valid choice"),
+        ({"event": ""}, "This field is required"),
+        ({"event": "other", "event_other": ""}, "Describe it"),
+        ({"event_other": "Something else"}, "Choose “Other” above"),
+        ({"institution": "999999"}, "Select a valid choice"),
+        ({"email": "not-an-address"}, "valid email"),
+        ({"account": "see https://example.org/me"}, "Plain text only"),
+        ({"publish_account": "on", "account": ""}, "Write your account first"),
+        ({"country": "XX"}, "Select a valid choice"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_writes_nothing(
+    client: Client, issue_area: IssueArea, overrides: dict[str, str], message: str
+) -> None:
+    response = _report(issue_area, client, **overrides)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not CaseReport.objects.exists()
+    assert not Email.objects.exists()
+
+
+def test_the_current_month_is_accepted_and_next_month_is_refused(
+    client: Client, issue_area: IssueArea
+) -> None:
+    today = timezone.localdate()
+    later = (today.replace(day=28) + timedelta(days=5)).replace(day=1)
+    if later.year == today.year:
+        response = _report(issue_area, client, month=str(later.month), year=str(later.year))
+        assert response.status_code == 400
+        assert "cannot be in the future" in response.content.decode()
+    response = _report(issue_area, client, month=str(today.month), year=str(today.year))
+    assert response.status_code == 302
+
+
+def test_a_retired_entry_cannot_be_chosen_but_old_reports_keep_it(
+    client: Client, issue_area: IssueArea
+) -> None:
+    (old,) = _make(issue_area)
+    swedbank = _term(issue_area, "institution", "Swedbank")
+    Term.objects.filter(pk=swedbank.pk).update(retired_at=timezone.now())
+
+    response = _report(issue_area, client, email="other@example.org")
+
+    assert response.status_code == 400
+    old.refresh_from_db()
+    assert old.institution_id == swedbank.pk
+    with pytest.raises(Exception, match="protected"):
+        swedbank.delete()
+
+
+def test_a_consent_goes_only_to_an_organization_that_takes_up_cases(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha, beta = live.orgs
+    CaseDesk.objects.create(organization=alpha, issue_area=issue_area)
+
+    page = client.get(reverse("evidence:report", args=[issue_area.slug])).content.decode()
+    assert f"consent_{alpha.slug}" in page and f"consent_{beta.slug}" not in page
+    _report(issue_area, client, **{f"consent_{alpha.slug}": "on", f"consent_{beta.slug}": "on"})
+
+    assert list(ReportConsent.objects.values_list("organization", flat=True)) == [alpha.pk]
+
+
+def test_the_honeypot_looks_like_success_and_writes_nothing(
+    client: Client, issue_area: IssueArea
+) -> None:
+    response = _report(issue_area, client, website="http://spam.example.com")
+    assert response.status_code == 302
+    assert not CaseReport.objects.exists()
+
+
+# --- the published figures --------------------------------------------------------------------
+
+
+def _rows(area: IssueArea, dimension: str) -> dict[str, Any]:
+    table = aggregates.area_tables(issue_area=area)["tables"][dimension]
+    return {row["key"]: row for row in table}
+
+
+def test_a_cell_is_published_only_once_it_has_k_reports(issue_area: IssueArea) -> None:
+    _make(issue_area, n=4)
+    assert "LV" not in _rows(issue_area, "country")
+    assert aggregates.area_tables(issue_area=issue_area)["reported_total"] is None
+
+    _make(issue_area, n=1, email="fifth@example.org")
+
+    assert _rows(issue_area, "country")["LV"]["reported"] == 5
+    assert _rows(issue_area, "country")["LV"]["verified"] is None  # none verified yet
+
+
+def test_small_cells_are_merged_unnamed_so_totals_cannot_recover_them(
+    issue_area: IssueArea,
+) -> None:
+    _make(issue_area, n=6, country="LV")
+    _make(issue_area, n=2, country="EE", email="ee{i}@example.org")
+
+    rows = _rows(issue_area, "country")
+    data = aggregates.area_tables(issue_area=issue_area)
+
+    assert "EE" not in rows  # not even named
+    assert rows[aggregates.SMALL]["reported"] is None  # 2 < k: not published either
+    assert data["reported_total"] == 8
+    # Only one-dimensional tables, nothing per person.
+    assert set(data["tables"]) == {"country", "institution", "event", "month"}
+    assert "r0@example.org" not in json.dumps(data)
+
+
+def test_rejected_and_pending_reports_do_not_count_and_verified_are_shown_apart(
+    issue_area: IssueArea,
+) -> None:
+    _make(issue_area, n=5, status=CaseReport.Status.VERIFIED)
+    _make(issue_area, n=3, email="p{i}@example.org", status=CaseReport.Status.PENDING)
+    _make(issue_area, n=3, email="x{i}@example.org", status=CaseReport.Status.REJECTED)
+
+    row = _rows(issue_area, "country")["LV"]
+    assert (row["reported"], row["verified"]) == (5, 5)
+
+
+def test_figures_are_taken_at_the_start_of_the_day(
+    settings: LazySettings, issue_area: IssueArea
+) -> None:
+    settings.EVIDENCE_AS_OF_DAYS = 1
+    _make(issue_area, n=5)  # confirmed today: tomorrow's figures
+    assert "LV" not in _rows(issue_area, "country")
+    CaseReport.objects.update(confirmed_at=timezone.now() - timedelta(days=1))
+    assert _rows(issue_area, "country")["LV"]["reported"] == 5
+
+
+def test_the_page_and_open_data_show_the_same_suppressed_tables(
+    client: Client, issue_area: IssueArea
+) -> None:
+    _make(issue_area, n=5)
+    _make(issue_area, n=1, country="EE", bank="SEB", email="e@example.org")
+
+    page = client.get(reverse("evidence:evidence", args=[issue_area.slug])).content.decode()
+    data = client.get(reverse("evidence:data", args=[issue_area.slug, "json"])).json()
+    csv_text = client.get(reverse("evidence:data", args=[issue_area.slug, "csv"])).content.decode()
+
+    assert "Latvia" in page and "<svg" in page and "<table" in page
+    assert "Estonia" not in page and "SEB" not in page
+    assert [r["key"] for r in data["tables"]["country"]] == ["LV", aggregates.SMALL]
+    assert "EE" not in csv_text and "LV" in csv_text
+    assert client.get(reverse("evidence:data", args=[issue_area.slug, "xml"])).status_code == 404
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+def test_verifying_is_logged_and_the_redacted_text_is_published_only_if_allowed(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha = live.orgs[0]
+    editor = make_member(alpha, Membership.Role.EDITOR)
+    (allowed,) = _make(
+        issue_area, account="Ivan Petrov, Swedbank Riga, 12 March.", publish_account=True
+    )
+    (private,) = _make(issue_area, email="q@example.org", account="My name is Olga.")
+
+    with pytest.raises(services.EvidenceError, match="did not allow"):
+        services.report_moderate(report=private, organization=alpha, user=editor,
+                                 action="verify", reason="checked", redacted="A person...")  # fmt: skip
+    with pytest.raises(services.EvidenceError, match="yourself"):
+        services.report_moderate(report=allowed, organization=alpha, user=editor, action="verify",
+                                 reason="checked", redacted=allowed.account)  # fmt: skip
+    with pytest.raises(services.EvidenceError, match="Say why"):
+        services.report_moderate(report=allowed, organization=alpha, user=editor,
+                                 action="verify", reason="")  # fmt: skip
+    services.report_moderate(report=allowed, organization=alpha, user=editor, action="verify",
+                             reason="Bank letter seen", redacted="A bank froze the account.")  # fmt: skip
+
+    log = list(ModerationLog.objects.values_list("action", "organization", "user", "reason"))
+    assert (ModerationLog.Action.VERIFY, alpha.pk, editor.pk, "Bank letter seen") in log
+    page = client.get(reverse("evidence:evidence", args=[issue_area.slug])).content.decode()
+    assert "A bank froze the account." in page
+    assert "Ivan Petrov" not in page and "Olga" not in page
+
+
+def test_a_viewer_or_a_suspended_organization_cannot_moderate(
+    live: Any, issue_area: IssueArea
+) -> None:
+    alpha = live.orgs[0]
+    viewer = make_member(alpha, Membership.Role.VIEWER)
+    (report,) = _make(issue_area)
+    with pytest.raises(services.EvidenceError, match="role"):
+        services.report_moderate(report=report, organization=alpha, user=viewer,
+                                 action="verify", reason="ok ok")  # fmt: skip
+    alpha.status = alpha.Status.SUSPENDED
+    alpha.save()
+    with pytest.raises(services.EvidenceError, match="member organizations"):
+        services.report_moderate(report=report, organization=alpha, user=live.admins[0],
+                                 action="verify", reason="ok ok")  # fmt: skip
+    report.refresh_from_db()
+    assert report.status == CaseReport.Status.CONFIRMED
+    assert not ModerationLog.objects.exists()
+
+
+def test_a_moderator_sees_the_address_only_where_the_reporter_consented(
+    live: Any, issue_area: IssueArea
+) -> None:
+    alpha, beta = live.orgs
+    CaseDesk.objects.create(organization=alpha, issue_area=issue_area)
+    (report,) = _make(issue_area, consents=[alpha])
+
+    with pytest.raises(services.EvidenceError, match="did not allow"):
+        services.report_contact(report=report, organization=beta, user=live.admins[1],
+                                reason="curious")  # fmt: skip
+    email = services.report_contact(
+        report=report, organization=alpha, user=live.admins[0], reason="to help with a complaint"
+    )
+    assert email == "r0@example.org"
+    assert ModerationLog.objects.get().action == ModerationLog.Action.CONTACT
+
+
+def test_the_moderation_pages_never_show_the_address(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha = live.orgs[0]
+    (report,) = _make(issue_area, account="They froze it.")
+    client.force_login(live.admins[0])
+
+    queue = client.get(reverse("evidence:moderation", args=[alpha.slug])).content.decode()
+    detail = client.get(reverse("evidence:report_review", args=[alpha.slug, report.pk]))
+
+    assert f"#{report.pk}" in queue
+    assert "They froze it." in detail.content.decode()
+    assert "r0@example.org" not in queue + detail.content.decode()
+    response = client.post(
+        reverse("evidence:report_review", args=[alpha.slug, report.pk]),
+        {"action": "verify", "reason": ""},
+    )
+    assert response.status_code == 400
+    report.refresh_from_db()
+    assert report.status == CaseReport.Status.CONFIRMED
+
+
+def test_moderators_add_and_retire_entries_with_a_logged_reason(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha = live.orgs[0]
+    client.force_login(live.admins[0])
+    url = reverse("evidence:terms", args=[alpha.slug])
+    data = {"issue_area": issue_area.slug, "vocabulary": "institution", "name_en": "Bank X",
+            "name_ru": "Банк X", "reason": "three reports named it"}  # fmt: skip
+
+    assert client.post(url, {**data, "name_ru": ""}).status_code == 400
+    assert client.post(url, {**data, "name_en": "Swedbank"}).status_code == 400
+    assert client.post(url, data).status_code == 302
+    term = Term.objects.get(name_en="Bank X")
+    retire = reverse("evidence:term_retire", args=[alpha.slug])
+    assert client.post(retire, {"term": term.pk, "reason": ""}).status_code == 400
+    assert client.post(retire, {"term": term.pk, "reason": "duplicate"}).status_code == 302
+    term.refresh_from_db()
+    assert term.retired_at is not None
+    assert list(ModerationLog.objects.order_by("pk").values_list("action", flat=True)) == [
+        ModerationLog.Action.TERM_ADD,
+        ModerationLog.Action.TERM_RETIRE,
+    ]
+
+
+# --- erasure and retention ----------------------------------------------------------------------
+
+
+def test_the_erasure_link_deletes_the_reports_and_keeps_the_log_without_them(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    (report,) = _make(issue_area, email="Maria.Ivanova+x@example.org")
+    _make(issue_area, email="someone.else@example.org")
+    services.report_moderate(report=report, organization=live.orgs[0], user=live.admins[0],
+                             action="verify", reason="checked")  # fmt: skip
+
+    client.post(reverse("privacy:erase", args=[digest_token(report.email_digest)]))
+
+    assert list(CaseReport.objects.values_list("email", flat=True)) == ["someone.else@example.org"]
+    entry = ModerationLog.objects.get()
+    assert entry.report is None and entry.report_number == report.pk
+
+
+def test_retention_purges_unconfirmed_rejected_and_stale_reports_and_strips_old_contacts(
+    settings: LazySettings, issue_area: IssueArea
+) -> None:
+    (pending,) = _make(issue_area, status=CaseReport.Status.PENDING, email="a{i}@example.org")
+    (rejected,) = _make(issue_area, status=CaseReport.Status.REJECTED, email="b{i}@example.org")
+    (verified,) = _make(issue_area, status=CaseReport.Status.VERIFIED, email="c{i}@example.org",
+                        account="words")  # fmt: skip
+    (fresh,) = _make(issue_area, email="d{i}@example.org")
+    later = timezone.now() + timedelta(days=400)
+    CaseReport.objects.filter(pk=fresh.pk).update(confirmed_at=later - timedelta(days=1))
+
+    services.reports_purge(now=later)
+
+    assert set(CaseReport.objects.values_list("pk", flat=True)) == {verified.pk, fresh.pk}
+    verified.refresh_from_db()
+    assert (verified.email, verified.account) == ("", "")
+    assert pending.pk and rejected.pk  # gone, see above
+
+
+# --- evidence summaries ---------------------------------------------------------------------
+
+
+def test_a_summary_attached_to_a_delivery_is_frozen_when_sent_and_linked_from_the_timeline(
+    client: Client, live: Any, contacts: Any, issue_area: IssueArea
+) -> None:
+    alpha = live.orgs[0]
+    _make(issue_area, n=5)
+    delivery = outreach_services.delivery_prepare(petition=live.petition, targets=contacts[:1])
+    client.force_login(live.admins[0])
+    url = reverse("evidence:summaries", args=[alpha.slug])
+
+    assert (
+        client.post(url, {"target": "delivery:999999", "issue_area": issue_area.slug}).status_code
+        == 400
+    )
+    response = client.post(
+        url, {"target": f"delivery:{delivery.pk}", "issue_area": issue_area.slug}
+    )
+    assert response.status_code == 302
+    summary = EvidenceSummary.objects.get()
+    assert client.get(reverse("evidence:summary", args=[summary.pk])).status_code == 404
+
+    _make(issue_area, n=5, email="late{i}@example.org")  # before sending: counted
+    from outreach.models import PetitionDelivery
+
+    PetitionDelivery.objects.filter(pk=delivery.pk).update(status=PetitionDelivery.Status.SENT)
+    from campaigns.services import outcome_system
+
+    outcome = outcome_system(campaign_id=live.campaign.pk, kind=OutcomeEvent.Kind.PETITION_DELIVERED,
+                             description_en="Petition delivered")  # fmt: skip
+    summary.refresh_from_db()
+    assert summary.frozen_at is not None and summary.outcome_id == outcome.pk
+    assert summary.tables["tables"]["country"][0]["reported"] == 10
+    _make(issue_area, n=5, email="after{i}@example.org")  # after: the summary does not move
+    page = client.get(reverse("evidence:summary", args=[summary.pk])).content.decode()
+    assert ">10<" in page and ">15<" not in page
+    outcome.refresh_from_db()
+    assert outcome.evidence_url.endswith(summary.get_absolute_url())
+
+
+def test_only_a_cosponsor_attaches_evidence(live: Any, letters: Any, issue_area: IssueArea) -> None:
+    with pytest.raises(services.EvidenceError, match="co-sponsors"):
+        services.summary_attach(organization=live.outsider, user=live.outsider_admin,
+                                issue_area=issue_area, letter_campaign=letters)  # fmt: skip
+    assert not EvidenceSummary.objects.exists()
