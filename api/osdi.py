@@ -36,7 +36,7 @@ from campaigns import services as campaign_services
 from campaigns.forms import SignatureForm
 from campaigns.models import Petition, Signature
 from campaigns.signing import email_domain
-from coalition.ratelimit import RateLimited, keyed_hash, limit
+from foundation.ratelimit import RateLimited, keyed_hash, limit
 
 MEDIA_TYPE = "application/hal+json"
 MAX_PAGE_SIZE = 25

@@ -14,7 +14,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
-from coalition.ratelimit import RateLimited, too_many_requests
+from foundation.ratelimit import RateLimited, too_many_requests
 
 CONTENT_TYPE = "application/problem+json"
 # Errors that belong to no single field (a malformed body, a rule about the whole request).

@@ -19,7 +19,7 @@ from api import payload, problems, representations
 from campaigns import selectors, services
 from campaigns.forms import SignatureForm
 from campaigns.limits import sign_limits
-from coalition.ratelimit import limit
+from foundation.ratelimit import limit
 
 # Petition data may lag by seconds anyway (counts are folded in batches); a short public cache
 # absorbs a widget embedded on a busy page without making a new signature look lost.

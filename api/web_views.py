@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from api import selectors, services
 from api.forms import TokenForm
 from api.models import ApiToken
-from coalition.ratelimit import limit
+from foundation.ratelimit import limit
 from members import access
 from members.models import Organization
 

@@ -64,7 +64,7 @@ def bench_env(
             "COALITION_CACHE_PREFIX": "bench",
             "COALITION_RATELIMIT_ENABLE": "0",
             "COALITION_LOG_LEVEL": "WARNING",
-            # Production mode encrypts signers' personal data (privacy/crypto.py): a throwaway
+            # Production mode encrypts signers' personal data (foundation/crypto.py): a throwaway
             # Fernet key, as production would set its own.
             "COALITION_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             # Static files are collected here, not into the project's own var/.

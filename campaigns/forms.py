@@ -14,9 +14,9 @@ from campaigns import pow
 from campaigns.models import Campaign, IssueArea, JointActAnswer, OutcomeEvent, Petition, Signature
 from campaigns.selectors import SignatureReview
 from campaigns.services import latest_today
-from coalition import uploads
-from coalition.countries import CountryField
-from coalition.mailbox import email_validate
+from foundation import uploads
+from foundation.countries import CountryField
+from foundation.mailbox import email_validate
 from members.models import Organization
 
 # Names are plain text: letters of any script, spaces and the punctuation names really use.
@@ -161,7 +161,7 @@ class SignatureForm(forms.Form):
         max_length=254,
         help_text=_("Only to confirm your signature. Never shown, never given to anyone."),
     )
-    # Sorted in the reader's language and rendered once per language (coalition/countries.py).
+    # Sorted in the reader's language and rendered once per language (foundation/countries.py).
     country = CountryField(label=_("Country where you live"))
     city = forms.CharField(label=_("City (optional)"), max_length=100, required=False)
     display = forms.ChoiceField(

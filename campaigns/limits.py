@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from campaigns.signing import email_domain
-from coalition.ratelimit import limit
+from foundation.ratelimit import limit
 
 
 def sign_limits(request: HttpRequest, *, email: str, pow_verified: bool) -> None:

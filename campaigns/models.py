@@ -10,9 +10,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from coalition import uploads
+from foundation import uploads
+from foundation.fields import EncryptedTextField
 from members.models import Decision, Organization
-from privacy.fields import EncryptedTextField
 
 
 def _localized(obj: object, field: str) -> str:

@@ -101,7 +101,7 @@ def _use_once(challenge: altcha.Challenge) -> bool:
         return bool(cache.add(_USED_KEY + str(challenge.signature), 1, timeout=timeout))
     except Exception:
         # The cache is down. Refusing every solution would fail every JavaScript signer; like
-        # the rate limits (coalition/ratelimit.py), we fail open for the minutes of an outage.
+        # the rate limits (foundation/ratelimit.py), we fail open for the minutes of an outage.
         logger.warning("proof-of-work replay cache unavailable; accepting solution")
         return True
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.models import Petition, SignatureCountDelta
-from coalition.ratelimit import RateLimited, limit
+from foundation.ratelimit import RateLimited, limit
 
 # The channel marker's values, in the order the links are shown. "link" is "copy link".
 CHANNELS: dict[str, object] = {

@@ -7,9 +7,9 @@ from datetime import timedelta
 from django.core import signing
 
 # Normalization lives with the outbox's recipient digest, so both key on the same mailbox.
-from coalition.mailbox import email_digest as email_digest
-from coalition.mailbox import email_domain as email_domain
-from coalition.mailbox import email_normalize as email_normalize
+from foundation.mailbox import email_digest as email_digest
+from foundation.mailbox import email_domain as email_domain
+from foundation.mailbox import email_normalize as email_normalize
 
 _SALT = "campaigns.signature"
 

@@ -49,13 +49,13 @@ from campaigns.models import (
     Petition,
     Signature,
 )
-from coalition import uploads
-from coalition.forms_flow import form_flow
-from coalition.ratelimit import limit
+from foundation import uploads
+from foundation.forms_flow import form_flow
+from foundation.ratelimit import limit
+from foundation.sealed import HEADER as SEALED_HEADER
+from foundation.sealed import seal_line, sealer
 from members import access
 from members.models import Organization
-from privacy.sealed import HEADER as SEALED_HEADER
-from privacy.sealed import seal_line, sealer
 
 # --- access -----------------------------------------------------------------------------------
 

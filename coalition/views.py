@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 
 from campaigns import selectors as campaign_selectors
 from coalition import health
-from coalition.ratelimit import too_many_requests
+from foundation.ratelimit import too_many_requests
 from members import selectors as member_selectors
 
 

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 
-from coalition.ratelimit import RateLimited, client_fingerprint
+from foundation import crypto
+from foundation.ratelimit import RateLimited, client_fingerprint
 from outbox.services import email_enqueue
-from privacy import crypto
 
 logger = logging.getLogger(__name__)
 

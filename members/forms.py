@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coalition.countries import CountryField, country_choices
+from foundation.countries import CountryField, country_choices
 from members.models import WORKING_LANGUAGES, Decision, Membership, Organization, Vote
 
 

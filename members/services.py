@@ -19,7 +19,8 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from coalition.ratelimit import keyed_hash
+from foundation.ratelimit import keyed_hash
+from foundation.sealed import public_key_parse
 from members.models import Decision, Invitation, Membership, Organization, User, Vote
 from members.selectors import (
     application_in_progress,
@@ -28,7 +29,6 @@ from members.selectors import (
     organizations_members,
 )
 from outbox.services import email_enqueue_template
-from privacy.sealed import public_key_parse
 
 
 class MembershipError(Exception):

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.fields import EncryptedTextField
+from foundation.fields import EncryptedTextField
 
 
 class Email(models.Model):
@@ -24,7 +24,7 @@ class Email(models.Model):
     kind = models.CharField(_("kind"), max_length=80)
     # Messages to signers and letters from them carry personal data: all of it is encrypted.
     to = EncryptedTextField(_("recipient"))
-    # Keyed hash of the recipient's normalized mailbox (coalition/mailbox.py), the same digest
+    # Keyed hash of the recipient's normalized mailbox (foundation/mailbox.py), the same digest
     # signatures carry: erasure finds the mail sent to every spelling of an address, and the
     # per-mailbox cap on signer mail counts it, without decrypting a row.
     recipient_digest = models.CharField(max_length=64, blank=True, default="")
@@ -53,7 +53,7 @@ class Email(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)  # addresses scrubbed out (privacy.crypto.scrub)
+    last_error = models.TextField(blank=True)  # addresses scrubbed out (foundation.crypto.scrub)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -27,11 +27,11 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from coalition.mailbox import email_digest
+from foundation.crypto import scrub
+from foundation.mailbox import email_digest
 from outbox.dkim import SignedMessage
 from outbox.models import Email
 from outbox.suppression import list_headers, list_token_for, mailbox_suppressed, unsubscribe_url
-from privacy.crypto import scrub
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, CoSponsorship, Signature
 from campaigns.signing import token_read
-from coalition.forms_flow import form_flow
-from coalition.ratelimit import limit
+from foundation.forms_flow import form_flow
+from foundation.ratelimit import limit
 from members import access
 from members.models import Organization
 from outbox.services import email_cancel, email_retry

@@ -9,7 +9,7 @@ class DigestAlias(models.Model):
     """A mailbox's keyed hash under an older normalization, and its hash now.
 
     Erase links already mailed name the signer by the digest of their day
-    (campaigns.signing.digest_token); when the normalization changes (coalition/mailbox.py),
+    (campaigns.signing.digest_token); when the normalization changes (foundation/mailbox.py),
     the migration that re-keys the rows records the old digest here, so those links keep
     erasing everything. Holds two hashes and nothing else.
     """

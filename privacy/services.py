@@ -18,9 +18,9 @@ from campaigns import events
 from campaigns.models import Campaign, Signature
 from campaigns.services import signature_delete
 from campaigns.signing import email_digest
+from foundation.crypto import mfa_secrets_map, rotate
 from outbox.models import Email
 from outbox.suppression import mailbox_forget
-from privacy.crypto import mfa_secrets_map, rotate
 from privacy.models import DigestAlias
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def signer_erase(*, email: str) -> int:
 def _erase(digest: str) -> int:
     """Delete every signature made with this mailbox, and the mail we still hold for it.
 
-    The digest is the mailbox's (coalition/mailbox.py), so ``Victim.Person+x@gmail.com`` and
+    The digest is the mailbox's (foundation/mailbox.py), so ``Victim.Person+x@gmail.com`` and
     ``victimperson@googlemail.com`` are one. Outbox rows to it are deleted unless they are being
     sent right now; letters a signer already sent stay (they are the officials' mail now, and
     are addressed to the officials), but lose the link to the signer.

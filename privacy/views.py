@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from campaigns.signing import digest_from_token
-from coalition.ratelimit import limit
+from foundation.ratelimit import limit
 from privacy import services
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
-from coalition.countries import CountrySelect, country_choices
+from foundation.countries import CountrySelect, country_choices
 
 
 def _select(value: str | None, **attrs: str) -> str:

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.models import Campaign, CoSponsorship, OutcomeEvent
-from coalition.forms_flow import form_flow
-from coalition.ratelimit import limit
+from foundation.forms_flow import form_flow
+from foundation.ratelimit import limit
 from members import access
 from members.models import Organization
 from updates import services

@@ -7,8 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from foundation.fields import EncryptedTextField
 from members.models import Organization
-from privacy.fields import EncryptedTextField
 
 
 class Endpoint(models.Model):

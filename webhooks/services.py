@@ -43,11 +43,11 @@ from campaigns.models import (
     SupporterConsent,
     SupporterExport,
 )
+from foundation.sealed import sealer
 from members.access import admin_backs
 from members.models import Membership, Organization, User
 from members.services import organization_language
 from outbox.services import email_enqueue_template
-from privacy.sealed import sealer
 from webhooks import signing, transport
 from webhooks.models import Delivery, Endpoint
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from coalition.ratelimit import limit
+from foundation.ratelimit import limit
 from members import access
 from members.models import Organization
 from webhooks import selectors, services

@@ -1,9 +1,9 @@
-# Uploads are checked by content and stored under random names (coalition/uploads.py). Files
+# Uploads are checked by content and stored under random names (foundation/uploads.py). Files
 # uploaded earlier keep their names; only the way new ones are named and checked changes.
 
 from django.db import migrations, models
 
-import coalition.uploads
+import foundation.uploads
 
 
 class Migration(migrations.Migration):
@@ -17,8 +17,8 @@ class Migration(migrations.Migration):
             name="image",
             field=models.ImageField(
                 blank=True,
-                upload_to=coalition.uploads.campaign_image_path,
-                validators=[coalition.uploads.validate_image],
+                upload_to=foundation.uploads.campaign_image_path,
+                validators=[foundation.uploads.validate_image],
                 verbose_name="image",
             ),
         ),
@@ -27,8 +27,8 @@ class Migration(migrations.Migration):
             name="evidence_file",
             field=models.FileField(
                 blank=True,
-                upload_to=coalition.uploads.evidence_path,
-                validators=[coalition.uploads.validate_evidence],
+                upload_to=foundation.uploads.evidence_path,
+                validators=[foundation.uploads.validate_evidence],
                 verbose_name="evidence file",
             ),
         ),

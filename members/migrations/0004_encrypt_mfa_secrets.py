@@ -7,7 +7,7 @@ left alone, so the migration is safe on a database where some were encrypted alr
 
 from django.db import migrations
 
-from privacy.crypto import decrypt, encrypt_if_plain, is_token, mfa_secrets_map
+from foundation.crypto import decrypt, encrypt_if_plain, is_token, mfa_secrets_map
 
 
 def _decrypt(value):

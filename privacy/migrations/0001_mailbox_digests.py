@@ -1,6 +1,6 @@
 """Re-key every row named by a mailbox digest after the normalization changed (issue 10).
 
-coalition/mailbox.py now merges more spellings of one mailbox (Yandex, Proton and iCloud domains,
+foundation/mailbox.py now merges more spellings of one mailbox (Yandex, Proton and iCloud domains,
 quoted local parts, ...), so digests computed before no longer match. This migration decrypts
 each signature's address and each outbox row's recipient and stores the new digest;
 
@@ -19,7 +19,7 @@ from email.utils import parseaddr
 
 from django.db import migrations, models
 
-from coalition.mailbox import email_digest
+from foundation.mailbox import email_digest
 
 BATCH = 1000
 

@@ -14,8 +14,8 @@ from campaigns import services
 from campaigns.models import Petition, Signature, SignatureCountDelta
 from campaigns.services import counting
 from campaigns.signing import email_digest, email_normalize
-from coalition.mailbox import domain_is_disposable
-from coalition.ratelimit import keyed_hash
+from foundation.mailbox import domain_is_disposable
+from foundation.ratelimit import keyed_hash
 from outbox.models import Email
 from outreach.models import Letter
 from privacy import services as privacy
@@ -103,7 +103,7 @@ def test_every_alias_of_one_mailbox_signs_once(client, live, pow_solution, spell
 
 
 def test_separate_mailboxes_stay_separate():
-    # Mail.ru's domains and Microsoft's are separate namespaces (coalition/mailbox.py).
+    # Mail.ru's domains and Microsoft's are separate namespaces (foundation/mailbox.py).
     assert (
         len(
             {

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 
 from campaigns.models import Signature
 from campaigns.signing import email_digest
-from coalition.ratelimit import client_network
+from foundation.ratelimit import client_network
 from tests.campaigns.signing_helpers import BODY, api
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from django.utils import timezone
 from PIL import Image
 
 from campaigns.models import Campaign, OutcomeEvent
-from coalition import uploads
+from foundation import uploads
 
 pytestmark = pytest.mark.django_db
 

@@ -25,8 +25,8 @@ from psycopg import sql
 from campaigns import services as campaign_services
 from campaigns.models import Petition, Signature
 from campaigns.signing import email_digest
+from foundation import crypto
 from outreach import services as outreach_services
-from privacy import crypto
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -19,9 +19,9 @@ from django.utils import timezone
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, Signature
 from campaigns.signing import token_make
+from foundation.crypto import fernet
 from outbox.models import Email
 from privacy import services
-from privacy.crypto import fernet
 
 pytestmark = pytest.mark.django_db
 NAME, EMAIL, CITY = "Zinaida Unrepeatable", "zinaida.secret@example.org", "Vyborgskaya"

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import privacy.fields
+import foundation.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -25,8 +25,8 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(blank=True, max_length=100, verbose_name='description')),
                 ('events', models.JSONField(default=list, verbose_name='events')),
                 ('seal_personal_data', models.BooleanField(default=False, verbose_name='seal personal data')),
-                ('secret', privacy.fields.EncryptedTextField()),
-                ('previous_secret', privacy.fields.EncryptedTextField(blank=True)),
+                ('secret', foundation.fields.EncryptedTextField()),
+                ('previous_secret', foundation.fields.EncryptedTextField(blank=True)),
                 ('previous_secret_until', models.DateTimeField(blank=True, null=True)),
                 ('is_active', models.BooleanField(default=True)),
                 ('disabled_at', models.DateTimeField(blank=True, null=True)),
@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('event_id', models.CharField(max_length=40, unique=True)),
                 ('event_type', models.CharField(max_length=40)),
                 ('occurred_at', models.DateTimeField()),
-                ('payload', privacy.fields.EncryptedTextField(blank=True)),
+                ('payload', foundation.fields.EncryptedTextField(blank=True)),
                 ('signature_id', models.PositiveBigIntegerField(blank=True, null=True)),
                 ('person_digest', models.CharField(blank=True, max_length=64)),
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('delivered', 'Delivered'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=10)),

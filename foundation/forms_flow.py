@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from coalition.ratelimit import limit
+from foundation.ratelimit import limit
 
 
 def form_flow(

@@ -63,7 +63,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from coalition.ratelimit import keyed_hash
+from foundation.ratelimit import keyed_hash
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import models
 
-from privacy.crypto import decrypt, encrypt
+from foundation.crypto import decrypt, encrypt
 
 
 class EncryptedTextField(models.TextField):
