@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AgendaConfig(AppConfig):
+    name = "agenda"
+    verbose_name = _("Emigre agenda")
+
+    def ready(self) -> None:
+        from agenda import services
+
+        services.register()

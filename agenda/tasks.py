@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from agenda import services
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280, ignore_result=True)
+def agenda_due() -> tuple[int, int]:
+    """Every minute: motions past their objection period, then the answers' notices (safe to
+    run twice: motions are claimed with skip_locked, notices move a cursor)."""
+    return services.motions_settle(), services.answer_notices_send()
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=580, ignore_result=True)
+def agenda_purge() -> int:
+    """Hourly: delete unconfirmed proposals and supports past their link's expiry."""
+    return services.agenda_purge()
