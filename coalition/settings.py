@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "updates",
+    "agenda",
     "evidence",
 ]
 
@@ -356,6 +357,9 @@ CELERY_BEAT_SCHEDULE = {
     "outreach-deliveries": {"task": "outreach.tasks.deliveries_due", "schedule": 60.0},
     "joint-acts-settle": {"task": "campaigns.tasks.joint_acts_settle", "schedule": 60.0},
     "updates-fanout": {"task": "updates.tasks.updates_fanout_due", "schedule": 60.0},
+    # The emigre agenda: motions past their objection period, answer notices, expired links.
+    "agenda-due": {"task": "agenda.tasks.agenda_due", "schedule": 60.0},
+    "agenda-retention": {"task": "agenda.tasks.agenda_purge", "schedule": 3600.0},
     "outreach-surveys": {"task": "outreach.tasks.reply_surveys_due", "schedule": 3600.0},
     "privacy-retention": {"task": "privacy.tasks.retention_purge", "schedule": 86400.0},
     "evidence-retention": {"task": "evidence.tasks.reports_purge", "schedule": 86400.0},
@@ -531,6 +535,12 @@ UNCONFIRMED_SIGNATURE_RETENTION = timedelta(
     days=env_int("COALITION_RETENTION_UNCONFIRMED_DAYS", 30)
 )
 SENT_MAIL_RETENTION = timedelta(days=env_int("COALITION_RETENTION_SENT_MAIL_DAYS", 30))
+# The emigre agenda (agenda/): confirmed supports that put a proposal before the member
+# organizations, the days they have to answer it publicly, and the days a motion to decline or
+# merge it on the coalition's behalf stays open for another member's objection.
+AGENDA_SUPPORT_THRESHOLD = env_int("COALITION_AGENDA_SUPPORT_THRESHOLD", 100)
+AGENDA_ANSWER_WITHIN = timedelta(days=env_int("COALITION_AGENDA_ANSWER_DAYS", 30))
+AGENDA_OBJECTION_PERIOD = timedelta(days=env_int("COALITION_AGENDA_OBJECTION_DAYS", 7))
 SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEND_MINUTES", 10))
 # Confirmations, "already signed" notes and reminders one mailbox (every spelling of it) may get
 # in 24 hours across all petitions; past it, sign requests look accepted but send nothing.
@@ -571,6 +581,8 @@ RATE_LIMITS = {
     # Signer links (confirm, withdraw, delete, letters, survey), per address.
     "signer_link": os.environ.get("COALITION_RL_SIGNER_LINK", "60/h"),
     "org_apply": os.environ.get("COALITION_RL_ORG_APPLY", "5/h"),
+    # New agenda proposals per address (supports count against the signing budgets).
+    "agenda_propose": os.environ.get("COALITION_RL_AGENDA_PROPOSE", "5/h"),
     "org_invite": os.environ.get("COALITION_RL_ORG_INVITE", "30/h"),
     "vote": os.environ.get("COALITION_RL_VOTE", "30/m"),
     # The OSDI partner API (api/osdi.py), per organization API token: every request; and the

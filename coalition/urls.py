@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("outbox.urls")),
     path("", include("updates.urls")),
+    path("", include("agenda.urls")),
     path("", include("evidence.urls")),
     path("", include("campaigns.urls")),
 ]
