@@ -37,7 +37,12 @@ def issue_areas() -> QuerySet[IssueArea]:
 def campaigns_public(
     *, issue_area: str = "", status: str = "", language: str = ""
 ) -> QuerySet[Campaign]:
-    campaigns = Campaign.objects.filter(status__in=PUBLIC_STATUSES).select_related("issue_area")
+    # The petitions come along for the cards (count, goal, sign button): one query, not one each.
+    campaigns = (
+        Campaign.objects.filter(status__in=PUBLIC_STATUSES)
+        .select_related("issue_area")
+        .prefetch_related("petitions")
+    )
     if issue_area:
         campaigns = campaigns.filter(issue_area__slug=issue_area)
     if status in PUBLIC_STATUSES:

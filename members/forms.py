@@ -18,8 +18,10 @@ class OrganizationApplicationForm(forms.Form):
     countries_of_operation = forms.MultipleChoiceField(
         label=_("Countries where you work"),
         choices=partial(country_choices, blank=False),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
+        # A checkbox list, not a Ctrl-click multi-select: templates/_form.html bounds it and
+        # static/js/checklist.js adds a filter box.
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "filterable"}),
+        help_text=_("Tick every country where you work."),
     )
     website = forms.URLField(
         label=_("Website"), max_length=200, assume_scheme="https", help_text="https://…"

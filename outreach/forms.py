@@ -35,7 +35,7 @@ class LetterCampaignForm(forms.ModelForm):
             "body_ru": forms.Textarea(attrs={"rows": 10}),
             "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-            "targets": forms.SelectMultiple(attrs={"size": 8}),
+            "targets": forms.CheckboxSelectMultiple(attrs={"class": "filterable"}),
         }
 
     institutions = forms.MultipleChoiceField(
@@ -136,7 +136,7 @@ class DeliveryForm(forms.Form):
     targets = forms.ModelMultipleChoiceField(
         label=_("Recipients"),
         queryset=Contact.objects.filter(status=Contact.Status.ACTIVE),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "filterable"}),
     )
     milestone = forms.IntegerField(
         label=_("Deliver when confirmed signatures reach"), required=False, min_value=1

@@ -130,7 +130,7 @@ def test_editor_records_an_outcome_and_the_public_sees_it_on_the_results_page(
     _submit(page, "kind")
 
     expect(page).to_have_url(re.compile(rf"/campaigns/{campaign.slug}/$"))
-    expect(page.locator("ul.messages[role=status]")).to_contain_text(
+    expect(page.locator("[role=status] > ul.messages")).to_contain_text(
         "Recorded. It is on the campaign's public timeline."
     )
     [event] = campaign.events.exclude(pk__in=events_before)

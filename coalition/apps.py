@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoalitionConfig(AppConfig):
+    name = "coalition"
+    verbose_name = _("Coalition")
+
+    def ready(self) -> None:
+        # Django 6.1's blank choice ("- Select an option -") has no Russian translation in
+        # Django's own catalogue, so a Russian page showed it in English. Django reads this
+        # module attribute whenever a form builds its choices (get_blank_choice_label), and
+        # documents replacing it in ready(); ours is in our catalogue, so Russian is complete.
+        from django.db.models import fields
+
+        fields.BLANK_CHOICE_LABEL = _("Choose…")
