@@ -280,6 +280,7 @@ def world(
             boris.name,
             boris.email,
             olga.email,
+            "reporter.secret@example.org",  # a case reporter's address (evidence/)
         ],
     )
 
@@ -516,6 +517,140 @@ def osdi_token(w: World, a: Actor) -> str:
 
 def _token_client(w: World, a: Actor) -> Client:
     return Client(headers={"OSDI-API-Token": osdi_token(w, a)})
+
+
+
+# --- case reports (evidence/) ------------------------------------------------------------------
+
+
+def _case_report(w: World) -> Any:
+    """A confirmed bank-accounts report whose reporter asked A (and only A) to contact them."""
+    from evidence import services as evidence_services
+    from evidence.models import CaseDesk, CaseReport, Term
+
+    existing = CaseReport.objects.filter(email_digest__isnull=False).order_by("pk").first()
+    if existing is not None:
+        return existing
+    area = w.campaign.issue_area
+    CaseDesk.objects.get_or_create(organization=w.a, issue_area=area)
+    report = evidence_services.report_create(
+        issue_area=area,
+        email="reporter.secret@example.org",
+        country="LV",
+        month=timezone.localdate().replace(day=1),
+        choices={"event": Term.objects.filter(issue_area=area, vocabulary="event").first()},
+        others={},
+        documents=[],
+        account="Private words of the reporter.",
+        consents=[w.a],
+    )
+    assert report is not None
+    return evidence_services.report_confirm(
+        token=evidence_services.token_make(report.pk, "confirm")
+    )
+
+
+def at_case_report(w: World, a: Actor) -> dict[str, Any]:
+    return {"org": a.org.slug, "pk": _case_report(w).pk}
+
+
+def case_confirm_token(w: World, a: Actor) -> dict[str, Any]:
+    from evidence import services as evidence_services
+
+    return {"token": evidence_services.token_make(_case_report(w).pk, "confirm")}
+
+
+def case_area(w: World, a: Actor) -> dict[str, Any]:
+    return {"area": w.campaign.issue_area.slug}
+
+
+def case_data(fmt: str) -> Kwargs:
+    return lambda w, a: {"area": w.campaign.issue_area.slug, "fmt": fmt}
+
+
+def frozen_summary(w: World, a: Actor) -> dict[str, Any]:
+    from evidence import services as evidence_services
+    from evidence.models import EvidenceSummary
+
+    summary = EvidenceSummary.objects.filter(letter_campaign=w.letter_campaign).first()
+    if summary is None:
+        summary = EvidenceSummary.objects.create(
+            campaign=w.campaign, issue_area=w.campaign.issue_area,
+            letter_campaign=w.letter_campaign, attached_by=w.a,
+        )  # fmt: skip
+        evidence_services.summary_freeze(summary=summary, outcome=None)
+    return {"pk": summary.pk}
+
+# --- the emigre agenda (agenda/) ----------------------------------------------------------------
+
+
+def _agenda_proposal(w: World, status: str) -> Any:
+    """A proposal of the agenda in ``status`` ("unconfirmed", "in_review", "open", "awaiting"),
+    made through the services (an "awaiting" one is moved there directly: the threshold is 100)."""
+    from agenda import services as agenda_services
+    from agenda.models import Proposal
+
+    existing = Proposal.objects.filter(title=f"Agenda {status}").first()
+    if existing is not None:
+        return existing
+    proposal = agenda_services.proposal_create(
+        title=f"Agenda {status}",
+        description="Banks close accounts of residents.",
+        issue_area=w.campaign.issue_area,
+        countries=["DE"],
+        email=f"agenda.{status}@example.org",
+    )
+    assert proposal is not None
+    if status != "unconfirmed":
+        agenda_services.link_confirm(token=agenda_services.token_make("p", proposal.pk))
+    if status in {"open", "awaiting"}:
+        agenda_services.proposal_publish(proposal=proposal, organization=w.a, user=w.admin_a)
+    if status == "awaiting":
+        Proposal.objects.filter(pk=proposal.pk).update(
+            status=status, submitted_at=timezone.now(), answer_due=timezone.now()
+        )
+    proposal.refresh_from_db()
+    return proposal
+
+
+def agenda_public(w: World, a: Actor) -> dict[str, Any]:
+    return {"pk": _agenda_proposal(w, "open").pk}
+
+
+def agenda_in_review(w: World, a: Actor) -> dict[str, Any]:
+    return {"pk": _agenda_proposal(w, "in_review").pk}
+
+
+def agenda_token(w: World, a: Actor) -> dict[str, Any]:
+    """The proposer's own confirmation link for the signer; a forged one for everyone else."""
+    from agenda import services as agenda_services
+
+    if a.role != "signer":
+        return {"token": FORGED}
+    return {"token": agenda_services.token_make("p", _agenda_proposal(w, "unconfirmed").pk)}
+
+
+def at_agenda(status: str) -> Kwargs:
+    return lambda w, a: {"org": a.org.slug, "pk": _agenda_proposal(w, status).pk}
+
+
+def at_agenda_motion(action: str) -> Kwargs:
+    """B's motion to decline the awaiting proposal, open for objections."""
+
+    def kwargs(w: World, a: Actor) -> dict[str, Any]:
+        from agenda import services as agenda_services
+        from agenda.models import AnswerMotion
+
+        proposal = _agenda_proposal(w, "awaiting")
+        motion = AnswerMotion.objects.filter(proposal=proposal).first()
+        if motion is None:
+            motion = agenda_services.motion_propose(
+                proposal=proposal, organization=w.b, user=w.admin_b,
+                kind=AnswerMotion.Kind.DECLINE, reason="Not for us.",
+            )  # fmt: skip
+        return {"org": a.org.slug, "pk": motion.pk, "action": action}
+
+    return kwargs
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -835,6 +970,78 @@ TABLE: list[Row] = [
     Row("webhooks:delivery_replay", at_webhook_delivery, admin_acts="POST",
         get="login     login  405    405    405    405        405    405",
         post="login     login  403    403    404    403        302w   403"),
+    # --- case reports (evidence/): public pages, the reporter's link, then moderators (admins and
+    # editors of any member organization, two-factor: they read what reporters wrote). Only the
+    # organization the reporter consented to (A) reaches the contact page.
+    Row("evidence:index", fixed(), get="200", post="200"),
+    Row("evidence:report", case_area, get="200", post="400"),
+    Row("evidence:report", fixed(area="nope"), variant="unknown", get="404", post="404"),
+    Row("evidence:sent", fixed(), get="200", post="200"),
+    Row("evidence:confirm", case_confirm_token, get="200", post="200"),
+    Row("evidence:confirm", fixed(token=FORGED), variant="forged", get="400", post="400"),
+    Row("evidence:evidence", case_area, get="200", post="200"),
+    Row("evidence:data", case_data("csv"), get="200", post="200"),
+    Row("evidence:data", case_data("json"), variant="json", get="200", post="200"),
+    Row("evidence:data", case_data("xml"), variant="xml", get="404", post="404"),
+    Row("evidence:summary", frozen_summary, get="200", post="200"),
+    Row("evidence:summary", fixed(pk=999999), variant="missing", get="404", post="404"),
+    Row("evidence:moderation", own_org, admin_acts="GET",
+        get="login     login  403    mfa    200    403        200    403",
+        post="login     login  403    mfa    200    403        200    403"),
+    Row("evidence:log", own_org, admin_acts="GET",
+        get="login     login  403    mfa    200    403        200    403",
+        post="login     login  403    mfa    200    403        200    403"),
+    Row("evidence:terms", own_org, admin_acts="GET",
+        get="login     login  403    mfa    200    403        200    403",
+        post="login     login  403    mfa    400    403        400    403"),
+    Row("evidence:term_retire", own_org, admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    mfa    400    403        400    403"),
+    Row("evidence:desks", own_org, admin_acts="GET",
+        data=lambda w, a: {"areas": ["nope"]},
+        get="login     login  403    403    200    403        200    403",
+        post="login     login  403    403    400    403        400    403"),
+    Row("evidence:summaries", own_org, admin_acts="GET",
+        get="login     login  403    200    200    403        200    403",
+        post="login     login  403    400    400    403        400    403"),
+    Row("evidence:report_review", at_case_report, admin_acts="GET",
+        get="login     login  403    mfa    200    403        200    403",
+        post="login     login  403    mfa    400    403        400    403"),
+    Row("evidence:contact", at_case_report, admin_acts="GET",
+        get="login     login  403    mfa    404    403        200    403",
+        post="login     login  403    mfa    404    403        400    403"),
+    # --- the emigre agenda (agenda/): public pages and the proposer's link; then moderators
+    # (admins and editors of member organizations, two-factor) and answers (admins only) ---
+    Row("agenda:list", fixed(), get="200", post="200"),
+    Row("agenda:propose", fixed(), get="200", post="400"),
+    Row("agenda:sent", fixed(), get="200", post="200"),
+    Row("agenda:proposal", agenda_public, get="200", post="400"),
+    Row("agenda:proposal", agenda_in_review, variant="in_review", get="404", post="404"),
+    Row("agenda:confirm", agenda_token,
+        get="400       200    400    400    400    400        400    400",
+        post="400       302w   400    400    400    400        400    400"),
+    Row("agenda:staff_moderate", agenda_public,
+        get="slogin    slogin slogin slogin slogin slogin     slogin 200",
+        post="slogin    slogin slogin slogin slogin slogin     slogin 400"),
+    Row("agenda:workspace", own_org, admin_acts="GET",
+        get="login     login  403    mfa    200    403        200    403",
+        post="login     login  403    mfa    200    403        200    403"),
+    Row("agenda:moderate", at_agenda("in_review"), admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    mfa    400    403        400    403"),
+    Row("agenda:answer", at_agenda("awaiting"), admin_acts="GET",
+        get="login     login  403    403    200    403        200    403",
+        post="login     login  403    403    400    403        400    403"),
+    Row("agenda:motion_action", at_agenda_motion("object"), admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    400    403        400    403"),
+    Row("agenda:motion_action", at_agenda_motion("withdraw"), variant="withdraw",
+        admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    400    403        400    403"),
+    Row("agenda:motion_action", at_agenda_motion("bogus"), variant="bogus", admin_acts="POST",
+        get="login     login  405    405    405    405        405    405",
+        post="login     login  403    403    404    403        404    403"),
 ]
 # fmt: on
 
@@ -884,6 +1091,7 @@ def _cases() -> list[Any]:
 
 SNAPSHOT_APPS = {
     "api",
+    "evidence",
     "members",
     "campaigns",
     "outreach",

@@ -297,16 +297,20 @@ def test_verifying_is_logged_and_the_redacted_text_is_published_only_if_allowed(
     (private,) = _make(issue_area, email="q@example.org", account="My name is Olga.")
 
     with pytest.raises(services.EvidenceError, match="did not allow"):
-        services.report_moderate(report=private, organization=alpha, user=editor,
-                                 action="verify", reason="checked", redacted="A person...")  # fmt: skip
+        services.report_moderate(
+            report=private, organization=alpha, user=editor, action="verify", reason="checked",
+            redacted="A person...",
+        )  # fmt: skip
     with pytest.raises(services.EvidenceError, match="yourself"):
         services.report_moderate(report=allowed, organization=alpha, user=editor, action="verify",
                                  reason="checked", redacted=allowed.account)  # fmt: skip
     with pytest.raises(services.EvidenceError, match="Say why"):
         services.report_moderate(report=allowed, organization=alpha, user=editor,
                                  action="verify", reason="")  # fmt: skip
-    services.report_moderate(report=allowed, organization=alpha, user=editor, action="verify",
-                             reason="Bank letter seen", redacted="A bank froze the account.")  # fmt: skip
+    services.report_moderate(
+        report=allowed, organization=alpha, user=editor, action="verify",
+        reason="Bank letter seen", redacted="A bank froze the account.",
+    )  # fmt: skip
 
     log = list(ModerationLog.objects.values_list("action", "organization", "user", "reason"))
     assert (ModerationLog.Action.VERIFY, alpha.pk, editor.pk, "Bank letter seen") in log
@@ -463,8 +467,11 @@ def test_a_summary_attached_to_a_delivery_is_frozen_when_sent_and_linked_from_th
     PetitionDelivery.objects.filter(pk=delivery.pk).update(status=PetitionDelivery.Status.SENT)
     from campaigns.services import outcome_system
 
-    outcome = outcome_system(campaign_id=live.campaign.pk, kind=OutcomeEvent.Kind.PETITION_DELIVERED,
-                             description_en="Petition delivered")  # fmt: skip
+    outcome = outcome_system(
+        campaign_id=live.campaign.pk,
+        kind=OutcomeEvent.Kind.PETITION_DELIVERED,
+        description_en="Petition delivered",
+    )
     summary.refresh_from_db()
     assert summary.frozen_at is not None and summary.outcome_id == outcome.pk
     assert summary.tables["tables"]["country"][0]["reported"] == 10
