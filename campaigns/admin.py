@@ -94,16 +94,11 @@ class OutcomeEventAdmin(admin.ModelAdmin):
                 services.outcome_update(
                     event=obj,
                     user=user,
-                    **{
-                        f: getattr(obj, f)
-                        for f in (
-                            "kind",
-                            "date",
-                            "description_en",
-                            "description_ru",
-                            "evidence_url",
-                        )
-                    },
+                    kind=obj.kind,
+                    date=obj.date,
+                    description_en=obj.description_en,
+                    description_ru=obj.description_ru,
+                    evidence_url=obj.evidence_url,
                 )
             else:
                 services.outcome_record(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.forms.models import model_to_dict
 from django.http import (
     FileResponse,
     Http404,
@@ -382,7 +383,8 @@ def campaign_manage(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 @login_required
 def campaign_edit(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
-    initial = {field: getattr(campaign, field) for field in services.EDITABLE_FIELDS}
+    # The form's own field list; the image is not an initial value (only a new upload changes it).
+    initial = model_to_dict(campaign, fields=CampaignForm.Meta.fields, exclude=["image"])
     return form_flow(
         request,
         CampaignForm(request.POST or None, request.FILES or None, initial=initial),

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from campaigns.services._common import (
     ADMIN_ONLY,
-    EDITABLE_FIELDS,
     EDITOR_ROLES,
     RESERVED_SLUGS,
     CampaignError,
@@ -58,7 +57,6 @@ from campaigns.services.signatures import (
 __all__ = [
     "ADMIN_ONLY",
     "CLOSE_ACT",
-    "EDITABLE_FIELDS",
     "EDITOR_ROLES",
     "ISSUE_AREAS",
     "MILESTONES",

@@ -8,16 +8,6 @@ from django.utils.translation import gettext as _
 from campaigns.models import Campaign, CoSponsorship, Petition
 from members.models import Membership, Organization, User
 
-EDITABLE_FIELDS = [
-    "issue_area",
-    "title_en",
-    "title_ru",
-    "summary_en",
-    "summary_ru",
-    "body_en",
-    "body_ru",
-    "image_alt",
-]
 EDITOR_ROLES: set[str] = {Membership.Role.ADMIN, Membership.Role.EDITOR}
 ADMIN_ONLY: set[str] = {Membership.Role.ADMIN}
 

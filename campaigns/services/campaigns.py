@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,6 @@ from campaigns import events
 from campaigns.models import Campaign, CampaignRevision, CoSponsorship, IssueArea
 from campaigns.services._common import (
     ADMIN_ONLY,
-    EDITABLE_FIELDS,
     EDITOR_ROLES,
     CampaignError,
     _accepted_count,
@@ -49,19 +49,37 @@ def issue_areas_ensure() -> None:
 
 @transaction.atomic
 def campaign_create(
-    *, organization: Organization, user: User, issue_area: IssueArea, **content: Any
+    *,
+    organization: Organization,
+    user: User,
+    issue_area: IssueArea,
+    title_en: str = "",
+    title_ru: str = "",
+    summary_en: str = "",
+    summary_ru: str = "",
+    body_en: str = "",
+    body_ru: str = "",
+    image: File | None = None,
+    image_alt: str = "",
 ) -> Campaign:
     """A member organization starts a campaign; it is its first (equal) co-sponsor."""
     if not organization.is_member:
         raise CampaignError(_("Only coalition members can start campaigns."))
     _require_role(user, organization, EDITOR_ROLES)
-    title = content.get("title_en") or content.get("title_ru") or ""
+    title = title_en or title_ru
     if not title.strip():
         raise CampaignError(_("Give the campaign a title in English or Russian."))
     campaign = Campaign.objects.create(
-        slug=_unique_slug(Campaign, content.get("title_en") or title),
+        slug=_unique_slug(Campaign, title),
         issue_area=issue_area,
-        **{k: v for k, v in content.items() if k in EDITABLE_FIELDS or k == "image"},
+        title_en=title_en,
+        title_ru=title_ru,
+        summary_en=summary_en,
+        summary_ru=summary_ru,
+        body_en=body_en,
+        body_ru=body_ru,
+        image=image or "",
+        image_alt=image_alt,
     )
     CoSponsorship.objects.create(
         campaign=campaign,
@@ -74,9 +92,33 @@ def campaign_create(
 
 @transaction.atomic
 def campaign_update(
-    *, campaign: Campaign, organization: Organization, user: User, **changes: Any
+    *,
+    campaign: Campaign,
+    organization: Organization,
+    user: User,
+    issue_area: IssueArea | None = None,
+    title_en: str | None = None,
+    title_ru: str | None = None,
+    summary_en: str | None = None,
+    summary_ru: str | None = None,
+    body_en: str | None = None,
+    body_ru: str | None = None,
+    image: File | None = None,
+    image_alt: str | None = None,
 ) -> Campaign:
-    """Any co-sponsor edits the text; every edit is kept in the public revision history."""
+    """Any co-sponsor edits the text; every edit is kept in the public revision history.
+
+    None (or no new image) leaves a field as it is."""
+    changes: dict[str, Any] = {
+        "issue_area": issue_area,
+        "title_en": title_en,
+        "title_ru": title_ru,
+        "summary_en": summary_en,
+        "summary_ru": summary_ru,
+        "body_en": body_en,
+        "body_ru": body_ru,
+        "image_alt": image_alt,
+    }
     _require_role(user, organization, EDITOR_ROLES)
     _require_cosponsor(campaign, organization)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -84,17 +126,13 @@ def campaign_update(
         raise CampaignError(_("A closed campaign can no longer be edited."))
     diff: dict[str, list[str]] = {}
     for field, new in changes.items():
-        if field not in EDITABLE_FIELDS and field != "image":
-            continue
         old = getattr(campaign, field)
-        if field == "image":
-            if new:
-                campaign.image = new
-                diff["image"] = [str(old or ""), "(new image)"]
-            continue
-        if old != new:
+        if new is not None and old != new:
             diff[field] = [str(old), str(new)]
             setattr(campaign, field, new)
+    if image:
+        diff["image"] = [str(campaign.image or ""), "(new image)"]
+        campaign.image = image
     if not (campaign.title_en.strip() or campaign.title_ru.strip()):
         raise CampaignError(_("Give the campaign a title in English or Russian."))
     if diff:

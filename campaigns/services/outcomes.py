@@ -82,14 +82,30 @@ def outcome_record(
 
 
 @transaction.atomic
-def outcome_update(*, event: OutcomeEvent, user: User, **changes: Any) -> OutcomeEvent:
-    """Platform staff correct any recorded event (system events included)."""
+def outcome_update(
+    *,
+    event: OutcomeEvent,
+    user: User,
+    kind: str | None = None,
+    date: date_type | None = None,
+    description_en: str | None = None,
+    description_ru: str | None = None,
+    evidence_url: str | None = None,
+) -> OutcomeEvent:
+    """Platform staff correct any recorded event (system events included). None: unchanged."""
     if not user.is_staff:
         raise CampaignError(_("Only platform staff correct recorded outcomes."))
     event = OutcomeEvent.objects.select_for_update().get(pk=event.pk)
-    for field in ("kind", "date", "description_en", "description_ru", "evidence_url"):
-        if field in changes:
-            setattr(event, field, changes[field])
+    changes = {
+        "kind": kind,
+        "date": date,
+        "description_en": description_en,
+        "description_ru": description_ru,
+        "evidence_url": evidence_url,
+    }
+    for field, value in changes.items():
+        if value is not None:
+            setattr(event, field, value)
     if event.kind not in {OutcomeEvent.Kind.MILESTONE, OutcomeEvent.Kind.RESULT}:
         _check_outcome(
             kind=event.kind,

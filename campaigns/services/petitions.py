@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -22,13 +22,33 @@ from members.models import Organization, User
 
 @transaction.atomic
 def petition_create(
-    *, campaign: Campaign, organization: Organization, user: User, **fields: Any
+    *,
+    campaign: Campaign,
+    organization: Organization,
+    user: User,
+    title_en: str = "",
+    title_ru: str = "",
+    text_en: str = "",
+    text_ru: str = "",
+    addressed_to: str = "",
+    goal: int = 1000,
+    deadline: datetime | None = None,
 ) -> Petition:
     _require_role(user, organization, EDITOR_ROLES)
     _require_cosponsor(campaign, organization)
-    title = fields.get("title_en") or fields.get("title_ru") or ""
+    title = title_en or title_ru
     if not title.strip():
         raise CampaignError(_("Give the petition a title in English or Russian."))
+    if not 1 <= goal <= 10_000_000:
+        raise CampaignError(_("Set a goal between 1 and 10,000,000 signatures."))
     return Petition.objects.create(
-        campaign=campaign, slug=_unique_slug(Petition, fields.get("title_en") or title), **fields
+        campaign=campaign,
+        slug=_unique_slug(Petition, title),
+        title_en=title_en,
+        title_ru=title_ru,
+        text_en=text_en,
+        text_ru=text_ru,
+        addressed_to=addressed_to,
+        goal=goal,
+        deadline=deadline,
     )
