@@ -28,7 +28,18 @@ from tests.test_permissions import TABLE, World, actor_for
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("coalition", "members", "campaigns", "outreach", "results", "privacy", "api", "outbox", "evidence")
+APPS = (
+    "coalition",
+    "members",
+    "campaigns",
+    "outreach",
+    "results",
+    "privacy",
+    "api",
+    "outbox",
+    "agenda",
+    "evidence",
+)
 _READS = re.compile(
     r"""GET\.(?:get|getlist)\(\s*["']([^"']+)["']|query_int\(\s*request,\s*["']([^"']+)["']"""
 )
