@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
+from django.utils import dates, timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import pow
@@ -22,11 +22,7 @@ from members.models import Organization
 
 OTHER = "other"
 _MARKUP = re.compile(r"[<>{}]|https?://", re.IGNORECASE)
-MONTHS = [
-    (1, _("January")), (2, _("February")), (3, _("March")), (4, _("April")), (5, _("May")),
-    (6, _("June")), (7, _("July")), (8, _("August")), (9, _("September")), (10, _("October")),
-    (11, _("November")), (12, _("December")),
-]  # fmt: skip
+MONTHS = list(dates.MONTHS.items())  # Django's own month names, translated already
 
 
 def _plain(value: str) -> str:

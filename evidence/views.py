@@ -29,6 +29,7 @@ from evidence.forms import (
     TermRetireForm,
 )
 from evidence.models import CaseDesk, CaseReport, Term
+from evidence.vocabularies import label_for
 from foundation.forms_flow import form_flow
 from foundation.ratelimit import limit
 from members import access
@@ -229,7 +230,11 @@ def moderation_report(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         context={
             "organization": organization,
             "report": report,
-            "others": selectors.report_others(report),
+            "others": {
+                label_for(report.issue_area.slug, key): text
+                for key, text in selectors.report_others(report).items()
+                if key in Term.Vocabulary.values
+            },
             "documents": list(report.documents.all()),
             "may_contact": selectors.report_consents_to(report=report, organization=organization),
             "contact_form": ContactForm(),
