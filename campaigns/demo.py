@@ -78,8 +78,18 @@ CAMPAIGNS: list[dict[str, Any]] = [
     },
 ]
 COUNTRIES = ["DE", "LV", "LT", "EE", "PL", "CZ", "FI", "NL", "FR", "GE"]
-FIRST = ["Anna", "Ivan", "Olga", "Dmitry", "Maria", "Sergey", "Elena", "Pavel", "Irina", "Alexei"]
-LAST = ["Petrova", "Smirnov", "Ivanova", "Kuznetsov", "Popova", "Sokolov", "Lebedeva", "Kozlov"]
+# Russian surnames agree with the first name's gender (Ivan Petrov, Anna Petrova).
+FIRST_MALE = ["Ivan", "Dmitry", "Sergey", "Pavel", "Alexei", "Mikhail", "Andrei", "Nikolai"]
+FIRST_FEMALE = ["Anna", "Olga", "Maria", "Elena", "Irina", "Natalia", "Tatiana", "Yulia"]
+LAST_MALE = ["Petrov", "Smirnov", "Ivanov", "Kuznetsov", "Popov", "Sokolov", "Lebedev", "Kozlov"]
+
+
+def demo_name(rng: random.Random) -> str:
+    """A first name and a surname of the same gender."""
+    surname = rng.choice(LAST_MALE)
+    if rng.random() < 0.5:
+        return f"{rng.choice(FIRST_MALE)} {surname}"
+    return f"{rng.choice(FIRST_FEMALE)} {surname}a"
 
 
 def _admin(organization: Organization) -> Membership:
@@ -115,7 +125,7 @@ def seed() -> None:
         services.campaign_go_live(campaign=campaign, organization=first, user=_admin(first).user)
         petition.refresh_from_db()
         for n in range(spec["signatures"]):
-            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            name = demo_name(rng)
             signature = services.signature_create(
                 petition=petition,
                 name=name,

@@ -281,7 +281,8 @@ CACHES["fragments"] = {
     "OPTIONS": {"MAX_ENTRIES": 2000},
 }
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The in-memory transport needs no host; naming one keeps kombu from warning that none was given.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 _REDIS = redis_parse_url(REDIS_URL) if REDIS_URL else {}
 if REDIS_SENTINELS:
     _auth = f":{quote(_REDIS['password'], safe='')}@" if _REDIS.get("password") else ""
@@ -402,10 +403,11 @@ elif os.environ.get("EMAIL_HOST") or not (DEBUG or TESTING):
         }
     }
 else:
-    # Embedded default: every message is a file in var/mail/ that a developer can open.
+    # Embedded default: every message is a readable file in var/mail/ (UTF-8, sorts by time),
+    # and /dev/mail/ lists them newest first (coalition/devmail.py).
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": "coalition.devmail.EmailBackend",
             "OPTIONS": {"file_path": str(MAIL_DIR)},
         }
     }

@@ -7,13 +7,21 @@ from django.urls import include, path
 
 from api import osdi
 from coalition import views
+from members import views as member_views
 
 handler429 = "coalition.views.handler429"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("dev/mail/", views.dev_mailbox, name="dev-mailbox"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # allauth's set-up view, returning to where the person was going (members.views)
+    path(
+        "accounts/2fa/totp/activate/",
+        member_views.TotpActivateView.as_view(),
+        name="mfa_activate_totp",
+    ),
     path("accounts/", include("allauth.urls")),
     path("staff/", admin.site.urls),
     path("api/v1/", include("api.urls")),

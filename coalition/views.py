@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from campaigns import selectors as campaign_selectors
-from coalition import health
+from coalition import devmail, health
 from foundation.ratelimit import too_many_requests
 from members import selectors as member_selectors
 
@@ -39,3 +40,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if health.healthy():
         return JsonResponse({"status": "ok"})
     return JsonResponse({"status": "degraded"}, status=503)
+
+
+@never_cache
+def dev_mailbox(request: HttpRequest) -> HttpResponse:
+    """Development only (debug mode with the development mail backend): the mail folder, newest
+    first, bodies decoded and links clickable. Anywhere else this page does not exist."""
+    if not devmail.mailbox_enabled():
+        raise Http404
+    return render(
+        request,
+        "dev_mailbox.html",
+        {"messages_sent": devmail.mailbox_read(), "mail_dir": settings.MAIL_DIR},
+    )

@@ -4,9 +4,12 @@ second factor's secrets are encrypted at rest."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.contrib.sites.shortcuts import get_current_site
@@ -52,6 +55,24 @@ class AccountAdapter(DefaultAccountAdapter):
             logger.warning("login locked out", extra={"scope": "login_failed"})
             raise RateLimited("login_failed", retry_after=300)
         return super().validation_error(code, *args)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """A password typed at sign-in counts as the "confirm it is you" step for the next
+        ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` seconds (300), as a re-entered one would: an admin
+        sent to set up two-factor sign-in right after signing in is not asked for it again. A
+        session older than that, or one opened by a link alone, is still asked."""
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = allauth_context.request
+        user = getattr(request, "user", None)
+        if request is None or user is None or not user.is_authenticated:
+            return True
+        now = time.time()
+        return not any(
+            record.get("method") == "password"
+            and now - float(record.get("at", 0)) < account_settings.REAUTHENTICATION_TIMEOUT
+            for record in get_authentication_records(request, user)
+        )
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth keys its login/sign-up rate limits by this value; a keyed hash keeps plain

@@ -9,6 +9,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+# Where someone sent to set up two-factor sign-in was going (members.views.TotpActivateView
+# takes them there once it is set up).
+MFA_SETUP_NEXT = "coalition_mfa_setup_next"
+
 
 class MfaSetupRequired(Exception):
     """Someone whose role needs two-factor sign-in acted without having set it up.
@@ -54,6 +58,8 @@ class MfaSetupRedirectMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, MfaSetupRequired):
             messages.warning(request, _setup_message(exception.reason))
+            if request.method == "GET":  # a POST's data is never replayed
+                request.session[MFA_SETUP_NEXT] = request.get_full_path()
             return redirect("mfa_activate_totp")
         if isinstance(exception, MfaSignInRequired):
             # Only a GET is resumed after the code: a POST's data is never replayed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.mfa.totp.views import ActivateTOTPView
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,6 +24,7 @@ from members.forms import (
     RoleForm,
     VoteForm,
 )
+from members.middleware import MFA_SETUP_NEXT
 from members.models import Decision, Invitation, Membership, Organization, User
 
 
@@ -320,3 +323,24 @@ def decision_propose(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "members/decision_propose.html", {"form": form, "organization": organization}
     )
+
+
+class TotpActivateView(ActivateTOTPView):
+    """allauth's authenticator set-up, which then takes the person back to the page that sent
+    them here (members.middleware stores it) instead of to the recovery codes; where those are
+    is said in a message. Opened directly, it ends on the recovery codes as allauth's does."""
+
+    def get_success_url(self) -> str:
+        target = self.request.session.pop(MFA_SETUP_NEXT, "")
+        if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            messages.success(
+                self.request,
+                _(
+                    "Two-factor sign-in is on. If you lose your phone, your recovery codes let "
+                    "you in: see and save them under Account, Two-factor sign-in."
+                ),
+            )
+            return target
+        return super().get_success_url()

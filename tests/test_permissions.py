@@ -771,6 +771,8 @@ _SIGN_SENT_DRAFT = (
 TABLE: list[Row] = [
     # --- public pages: the same answer for everyone ---
     Row("home", fixed(), get="200", post="200"),
+    # development only (debug mode and the development mail backend): absent here for everyone
+    Row("dev-mailbox", fixed(), get="404", post="404"),
     Row("campaigns:list", fixed(), get="200", post="200"),
     Row("campaigns:campaign", live_campaign, get="200", post="200"),
     Row("campaigns:campaign", draft_campaign, variant="draft", get="404", post="404"),
@@ -1312,6 +1314,8 @@ NOT_IN_TABLE_NAMESPACES = {
 NOT_IN_TABLE_NAMES = {
     "set_language": "Django's language switch, no data",
     "healthz": "health check, no data",
+    "mfa_activate_totp": "allauth's own two-factor set-up (members.views.TotpActivateView only "
+    "changes where it ends)",
 }
 NOT_IN_TABLE_MODULES = ("allauth.",)  # sign-in, sign-up, two-factor: allauth's own views
 NOT_IN_TABLE_UNNAMED = ("static/", "media/", "^static/", "^media/")
