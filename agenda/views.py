@@ -52,17 +52,17 @@ def _organization_for_admin(request: HttpRequest, org: str) -> Organization:
     return organization
 
 
-def _query(request: HttpRequest, name: str) -> str:
-    value = request.GET.get(name, "")
-    return value if value.isascii() and len(value) <= 40 else ""
+def _slug(value: str) -> str:
+    """A filter value as typed, or "" for anything no filter could match (NUL, long text)."""
+    return value if value.isascii() and value.isprintable() and len(value) <= 40 else ""
 
 
 # --- public pages -----------------------------------------------------------------------------
 
 
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    status = _query(request, "status")
-    area = _query(request, "area")
+    status = _slug(request.GET.get("status", ""))
+    area = _slug(request.GET.get("area", ""))
     return render(
         request,
         "agenda/proposal_list.html",
