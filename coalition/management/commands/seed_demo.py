@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from agenda import demo as agenda_demo
 from campaigns import demo as campaigns_demo
 from members import demo as members_demo
 from outreach import demo as outreach_demo
@@ -40,4 +41,5 @@ class Command(BaseCommand):
         members_demo.seed()
         campaigns_demo.seed()
         outreach_demo.seed()
+        agenda_demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
