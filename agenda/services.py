@@ -436,13 +436,17 @@ def _campaign_for_proposal(
     title, summary = title.strip(), summary.strip()
     if not title or not summary:
         raise AgendaError(_("Give the campaign a title and a summary."))
-    code = "ru" if proposal.language == "ru" else "en"
+    # The campaign starts in the proposal's language; its co-sponsors add the other one.
+    russian = proposal.language == "ru"
     try:
         return campaign_services.campaign_create(
             organization=organization,
             user=user,
             issue_area=proposal.issue_area,
-            **{f"title_{code}": title[:200], f"summary_{code}": summary[:600]},
+            title_en="" if russian else title[:200],
+            title_ru=title[:200] if russian else "",
+            summary_en="" if russian else summary[:600],
+            summary_ru=summary[:600] if russian else "",
         )
     except campaign_services.CampaignError as exc:
         raise AgendaError(str(exc)) from exc
