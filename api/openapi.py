@@ -64,9 +64,11 @@ def _signature_request() -> dict[str, Any]:
     if "altcha" in properties:
         properties["altcha"]["description"] = (
             "Proof of work: the base64 ALTCHA payload solving a fresh challenge from "
-            f"`{_challenge_path()}`. Optional, but without it a much stricter per-address rate "
-            "limit applies; a payload that does not verify (expired, reused, altered) is a 400."
+            f"`{_challenge_path()}`. Optional, but posts without it share one global hourly "
+            "budget (and a stricter per-domain one); a payload that does not verify (expired, "
+            "reused, altered) is a 400."
         )
+    properties.pop("nojs", None)  # the sign page's token for forms sent without JavaScript
     if "updates" in properties:
         properties["updates"]["description"] = (
             "“Keep me informed about this campaign”: the co-sponsors' joint updates, opt-in "

@@ -124,7 +124,7 @@ def allow(*methods: str) -> Callable[[ViewFunc], ViewFunc]:
             except Problem as problem:
                 return problem.response()
             except RateLimited as exc:
-                return too_many_requests(request, exc.retry_after)
+                return too_many_requests(request, exc.retry_after, exc.scope)
 
         return wrapper
 

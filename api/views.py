@@ -18,8 +18,7 @@ from api import openapi as openapi_document
 from api import payload, problems, representations
 from campaigns import selectors, services
 from campaigns.forms import SignatureForm
-from campaigns.limits import sign_limits
-from foundation.ratelimit import limit
+from campaigns.limits import sign_ip_limit, sign_limits
 
 # Petition data may lag by seconds anyway (counts are folded in batches); a short public cache
 # absorbs a widget embedded on a busy page without making a new signature look lost.
@@ -105,7 +104,7 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_public(slug=slug)
     if petition is None or not petition.is_open:
         raise problems.not_found(_("No open petition has this short name."))
-    limit(request, scope="sign_ip")
+    sign_ip_limit(request)
     body = payload.read(request)
     cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
     data, errors = payload.form_data(
@@ -120,7 +119,8 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
         raise problems.invalid({**_form_errors(form), **errors, **source_errors})
     if form.is_bot:
         return _accepted()  # look like success; write nothing
-    # The same budgets as the sign page: without a solved proof of work, much stricter ones.
+    # The same budgets as the sign page: without a solved proof of work, the shared budget of
+    # posts without one (no form token here: an API client has no page to age one on).
     sign_limits(request, email=form.cleaned_data["email"], pow_verified=form.pow_verified)
     try:
         services.signature_create(petition=petition, **form.signature_data(source_slug=source_slug))

@@ -17,6 +17,7 @@ from campaigns.services import latest_today
 from foundation import uploads
 from foundation.countries import CountryField
 from foundation.mailbox import email_validate
+from foundation.nojs import NoJsCostMixin
 from members.models import Organization
 
 # Names are plain text: letters of any script, spaces and the punctuation names really use.
@@ -152,8 +153,15 @@ class InviteCosponsorForm(forms.Form):
             self.fields["organization"].queryset = candidates  # type: ignore[attr-defined]
 
 
-class SignatureForm(forms.Form):
-    """The sign form. Consent boxes are added per co-sponsor, all unticked."""
+class SignatureForm(NoJsCostMixin, forms.Form):
+    """The sign form. Consent boxes are added per co-sponsor, all unticked.
+
+    A post carries either a solved proof of work (``altcha``, JavaScript) or pays the cost of a
+    form sent without JavaScript (``nojs``: an aged single-use token and a global budget,
+    foundation/nojs.py), checked by the view once the form is valid.
+    """
+
+    nojs_purpose = "sign"
 
     name = forms.CharField(label=_("Your name"), max_length=100, validators=[_NAME])
     email = forms.EmailField(

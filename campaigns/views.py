@@ -41,7 +41,7 @@ from campaigns.forms import (
     SignatureForm,
     SignatureReviewForm,
 )
-from campaigns.limits import sign_limits
+from campaigns.limits import sign_ip_limit, sign_limits
 from campaigns.models import (
     Campaign,
     CoSponsorship,
@@ -52,6 +52,7 @@ from campaigns.models import (
 )
 from foundation import uploads
 from foundation.forms_flow import form_flow
+from foundation.nojs import nojs_token_issue
 from foundation.ratelimit import limit
 from foundation.sealed import HEADER as SEALED_HEADER
 from foundation.sealed import seal_line, sealer
@@ -165,22 +166,25 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
         if not petition.is_open:
             form.add_error(None, _("This petition is closed."))
         else:
-            limit(request, scope="sign_ip")
+            sign_ip_limit(request)
             if form.is_valid():
                 done = reverse("campaigns:sign_sent", args=[petition.slug])
                 if form.is_bot:
                     return redirect(done)  # look like success; write nothing
-                sign_limits(
-                    request, email=form.cleaned_data["email"], pow_verified=form.pow_verified
-                )
-                try:
-                    services.signature_create(
-                        petition=petition, **form.signature_data(source_slug=source_slug)
+                # Without a solved proof of work (JavaScript off), the aged form token is the
+                # price (foundation/nojs.py); a failed one puts the form back with the reason.
+                if form.pow_verified or form.nojs_token_check():
+                    sign_limits(
+                        request, email=form.cleaned_data["email"], pow_verified=form.pow_verified
                     )
-                except services.CampaignError as exc:
-                    form.add_error(None, str(exc))
-                else:
-                    return redirect(done + ("?embed=1" if extra.get("embed") else ""))
+                    try:
+                        services.signature_create(
+                            petition=petition, **form.signature_data(source_slug=source_slug)
+                        )
+                    except services.CampaignError as exc:
+                        form.add_error(None, str(exc))
+                    else:
+                        return redirect(done + ("?embed=1" if extra.get("embed") else ""))
     context = {
         "petition": petition,
         "campaign": petition.campaign,
@@ -205,6 +209,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def link_preview_image(
+        "nojs_token": nojs_token_issue(purpose=SignatureForm.nojs_purpose),
     request: HttpRequest, kind: str, slug: str, lang: str, digest: str
 ) -> HttpResponse:
     """The og:image of a public campaign or petition. The URL names one drawing (its digest), so

@@ -568,11 +568,14 @@ OUTREACH_SURVEY_REMINDER_AFTER = timedelta(
 )
 # "rate/period" strings per form; see coalition/ratelimit.py.
 RATE_LIMITS = {
-    "sign_ip": os.environ.get("COALITION_RL_SIGN_IP", "20/h"),
+    # Every sign post per address: a ceiling against one machine, high enough for a busy Tor
+    # exit many people share; not applied under the onion host (campaigns/limits.py).
+    "sign_ip": os.environ.get("COALITION_RL_SIGN_IP", "300/h"),
     # Visits through share links (?ch=) counted per network; past it the page shows, uncounted.
     "share_visit": os.environ.get("COALITION_RL_SHARE_VISIT", "30/h"),
-    # Signatures sent without a solved proof of work (JavaScript off, or the widget failed).
-    "sign_ip_unverified": os.environ.get("COALITION_RL_SIGN_IP_UNVERIFIED", "3/h"),
+    # Signatures sent without a solved proof of work (JavaScript off, or the widget failed),
+    # from everybody together: when spent, the page says so (foundation/nojs.py).
+    "sign_nojs": os.environ.get("COALITION_RL_SIGN_NOJS", "300/h"),
     # Per email domain, counting only posts with a solved proof of work (campaigns/limits.py).
     "sign_domain": os.environ.get("COALITION_RL_SIGN_DOMAIN", "600/h"),
     # Per email domain for posts without one: a flood of them cannot hold back the posts above.
@@ -628,6 +631,10 @@ STORAGES = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+# Forms sent without JavaScript carry a signed form token that must be at least this old (a
+# person reads and types for longer) and at most this old (foundation/nojs.py).
+NOJS_MIN_SECONDS = env_int("COALITION_NOJS_MIN_SECONDS", 5)
+NOJS_MAX_AGE_SECONDS = env_int("COALITION_NOJS_MAX_AGE_SECONDS", 4 * 3600)
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING

@@ -2,6 +2,12 @@
 
 Limits are keyed by a *keyed hash* of the client's IP address (for IPv6, of its /64) or of
 another value such as the account, so neither the cache nor the logs ever hold a plain address.
+The key of those hashes changes every day (``limit_hash``): it mixes the secret with a random
+salt of the day that lives only in the cache, beside the counters, and expires with them, so
+once a day's salt is gone nobody (not even with the secret) can tell whether two days' hashes
+came from the same address. Counting across midnight: during the first period of a limit after
+00:00 UTC the counter of the day before is added to today's, so a flood that straddles midnight
+is still refused (docs/privacy-and-security.md).
 Over-limit requests get a 429 with Retry-After, are logged, and change nothing. allauth's own
 limits (login, sign-up, password reset) use the same keyed hash through
 members.adapters.AccountAdapter.get_client_ip.
@@ -13,14 +19,18 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import secrets
+import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import _split_rate, get_usage
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +43,54 @@ class RateLimited(Exception):
 
 
 def keyed_hash(value: str) -> str:
+    """A stable keyed hash, for what must be found again later (mailbox digests, token hashes).
+    Never for client addresses: those use ``limit_hash``, whose key changes daily."""
     return hmac.new(settings.HASH_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+_DAY_SALT_KEY = "ratelimit:day-salt:"
+# A day's salt is needed through that day and, for counting across midnight, the next one.
+_DAY_SALT_TTL = int(timedelta(days=2).total_seconds())
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _day_key(day: date) -> bytes:
+    """HMAC(secret, date || salt of the day): the salt is random, kept only in the cache and
+    expires after two days, which is what makes the day's hashes unlinkable afterwards.
+    ``cache.add`` is atomic, so every process of the site agrees on one salt per day."""
+    name = _DAY_SALT_KEY + day.isoformat()
+    cache.add(name, secrets.token_hex(32), timeout=_DAY_SALT_TTL)
+    salt = cache.get(name)
+    if not isinstance(salt, str):
+        raise RuntimeError("no salt for the day in the cache")
+    message = f"foundation.ratelimit:{day.isoformat()}:{salt}".encode()
+    return hmac.new(settings.HASH_KEY.encode(), message, hashlib.sha256).digest()
+
+
+def limit_hash(value: str, *, day: date | None = None) -> str:
+    """A keyed hash of ``value`` (an address, a mailbox, a domain) under the key of ``day``."""
+    return hmac.new(_day_key(day or today()), value.encode(), hashlib.sha256).hexdigest()
+
+
+def is_onion_request(request: HttpRequest) -> bool:
+    """The request came through our onion service (settings.ONION_HOST): its socket address is
+    the local tor daemon's, shared by every Tor user, and any X-Forwarded-For is the client's
+    own invention. Deciding by the Host header grants nothing: whoever sends it could simply use
+    Tor, so the onion path's defences must (and do) stand on their own."""
+    onion: str = getattr(settings, "ONION_HOST", "")
+    if not onion:
+        return False
+    host = str(request.META.get("HTTP_HOST", "")).lower().rsplit(":", 1)[0]
+    return host == onion
 
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address, trusting X-Forwarded-For only as far as our own proxies go."""
+    if is_onion_request(request):
+        return "onion"
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
         forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",")]
@@ -66,21 +119,27 @@ def client_network(request: HttpRequest) -> str:
 
 
 def client_fingerprint(request: HttpRequest) -> str:
-    return keyed_hash("ip:" + client_network(request))
+    """Today's keyed hash of the client's network (allauth's limits key on it too)."""
+    try:
+        return limit_hash("ip:" + client_network(request))
+    except Exception:
+        # The cache (and so the day's salt) is away: allauth's limits then count nothing
+        # either. A fixed value keeps the request going without writing an address anywhere.
+        return "cache-unavailable"
 
 
 def limit(request: HttpRequest, *, scope: str, key: str | None = None) -> None:
     """Count one attempt against ``settings.RATE_LIMITS[scope]``; raise RateLimited when over.
 
-    ``key`` defaults to the client's address; pass e.g. ``f"user:{user.pk}"`` to limit per account.
+    ``key`` defaults to the client's address; pass e.g. ``f"user:{user.pk}"`` to limit per account,
+    ``"global:<name>"`` for one budget shared by everyone.
     """
     rate = settings.RATE_LIMITS[scope]
-    value = keyed_hash(key) if key is not None else client_fingerprint(request)
-    key_fn: Callable[[str, HttpRequest], str] = lambda _group, _request: value  # noqa: E731
+    value = key if key is not None else "ip:" + client_network(request)
     try:
-        usage: dict[str, Any] | None = get_usage(
-            request, group=scope, key=key_fn, rate=rate, increment=True
-        )
+        usage = _usage(request, scope, rate, value, day=today(), increment=True)
+        if usage and not usage["should_limit"]:
+            usage = _across_midnight(request, scope, rate, value, usage)
     except Exception:
         # The cache is down. Failing closed would take every form down with it; failing open
         # for the minutes of an outage is the lesser harm (CAPTCHA-free forms still need CSRF).
@@ -91,20 +150,65 @@ def limit(request: HttpRequest, *, scope: str, key: str | None = None) -> None:
         raise RateLimited(scope, int(usage["time_left"]))
 
 
-def too_many_requests(request: HttpRequest, retry_after: int = 60) -> HttpResponse:
+def _usage(
+    request: HttpRequest, scope: str, rate: str, value: str, *, day: date, increment: bool
+) -> dict[str, Any] | None:
+    hashed = limit_hash(value, day=day)
+    key_fn: Callable[[str, HttpRequest], str] = lambda _group, _request: hashed  # noqa: E731
+    usage: dict[str, Any] | None = get_usage(
+        request, group=scope, key=key_fn, rate=rate, increment=increment
+    )
+    return usage
+
+
+def _across_midnight(
+    request: HttpRequest, scope: str, rate: str, value: str, usage: dict[str, Any]
+) -> dict[str, Any]:
+    """Within one period after midnight, add what the same client spent before it (read under
+    yesterday's key, never incremented): the key change must not hand out a fresh budget."""
+    allowed, period = _split_rate(rate)
+    if time.time() % 86400 >= period:
+        return usage
+    earlier = _usage(request, scope, rate, value, day=today() - timedelta(days=1), increment=False)
+    if earlier and usage["count"] + earlier["count"] > allowed:
+        return {**usage, "should_limit": True, "time_left": max(usage["time_left"], 1)}
+    return usage
+
+
+def _shared_budget(scope: str) -> bool:
+    """A budget everybody shares (the posts without JavaScript): its refusal must say so."""
+    return scope.endswith("_nojs")
+
+
+def too_many_requests(request: HttpRequest, retry_after: int = 60, scope: str = "") -> HttpResponse:
+    shared = _shared_budget(scope)
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {
                 "type": "about:blank",
                 "title": "Too Many Requests",
                 "status": 429,
-                "detail": _("Too many attempts. Try again in %(n)d seconds.") % {"n": retry_after},
+                "detail": (
+                    _(
+                        "Too many signatures without a proof of work were sent in the last hour "
+                        "by everybody together. Send one with the proof of work, or try again "
+                        "in %(n)d seconds."
+                    )
+                    if shared
+                    else _("Too many attempts. Try again in %(n)d seconds.")
+                )
+                % {"n": retry_after},
             },
             status=429,
             content_type="application/problem+json",
         )
     else:
-        response = render(request, "429.html", {"retry_after": retry_after}, status=429)
+        response = render(
+            request,
+            "429.html",
+            {"retry_after": retry_after, "shared": shared, "minutes": -(-retry_after // 60)},
+            status=429,
+        )
     response["Retry-After"] = str(retry_after)
     return response
 
@@ -118,5 +222,5 @@ class RateLimitMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, RateLimited):
-            return too_many_requests(request, exception.retry_after)
+            return too_many_requests(request, exception.retry_after, exception.scope)
         return None

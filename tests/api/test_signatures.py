@@ -376,11 +376,15 @@ def test_signing_is_rate_limited_per_email_domain(client, live, good, settings):
     assert Signature.objects.count() == 1
 
 
-def test_without_proof_of_work_the_stricter_limit_applies(client, live, good, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_ip_unverified": "1/h"}
+def test_without_proof_of_work_the_budget_everybody_shares_applies(client, live, good, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_nojs": "1/h"}
     assert _post_json(client, live.petition, {**GOOD, "email": "a@example.org"}).status_code == 202
-    response = _post_json(client, live.petition, {**GOOD, "email": "b@example.org"})
+    # from another address too: the budget is one for everybody
+    response = _post_json(
+        client, live.petition, {**GOOD, "email": "b@example.org"}, REMOTE_ADDR="10.9.9.8"
+    )
     assert response.status_code == 429
+    assert "without a proof of work" in response.json()["detail"]
     # a solved challenge is not held back by it
     assert _post_json(client, live.petition, good(email="c@example.org")).status_code == 202
     assert Signature.objects.count() == 2

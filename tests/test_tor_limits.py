@@ -1,0 +1,275 @@
+"""Issue 16: limits that do not punish Tor, and the cost of a form sent without JavaScript.
+
+Behind the onion every request comes from the tor daemon, and many Tor users share an exit: 100
+different people signing through one address in an hour must all get through, while one
+flooding source (one mailbox, one domain, posts without proof of work) is still stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from unittest import mock
+
+import pytest
+from django.conf import LazySettings
+from django.core.cache import cache
+from django.test import Client, RequestFactory
+
+from campaigns.models import Signature
+from campaigns.signing import email_digest
+from foundation import nojs, ratelimit
+from outbox.models import Email
+from tests.campaigns.conftest import LiveCampaign, pow_solution  # noqa: F401
+from tests.campaigns.signing_helpers import open_petitions
+
+pytestmark = [pytest.mark.django_db, pytest.mark.nojs_cost]
+
+ONION = "b" * 52 + "qrst.onion"
+SHARED_EXIT = "185.220.101.7"  # one Tor exit, many people
+
+
+def aged_nojs_token(purpose: str = "sign", age: float = 60.0) -> str:
+    """The token a page rendered ``age`` seconds ago carried."""
+    with mock.patch.object(nojs.time, "time", return_value=time.time() - age):
+        return nojs.nojs_token_issue(purpose=purpose)
+
+
+def _body(n: int | str, **extra: str) -> dict[str, str]:
+    return {
+        "name": "Мария Иванова",
+        "email": f"signer{n}@example.org",
+        "country": "LV",
+        "display": "anonymous",
+        "nojs": aged_nojs_token(),
+        **extra,
+    }
+
+
+def _sign(client: Client, live: LiveCampaign, body: dict[str, str], **extra: str):
+    return client.post(live.petition.get_absolute_url(), body, **extra)
+
+
+@pytest.fixture
+def onion(settings: LazySettings) -> None:
+    settings.ONION_HOST = ONION
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ONION]
+
+
+# --- 100 people through one address ----------------------------------------------------------
+
+
+def test_a_hundred_signers_without_javascript_through_one_tor_exit_are_all_accepted(
+    client: Client, live: LiveCampaign
+) -> None:
+    codes = [_sign(client, live, _body(n), REMOTE_ADDR=SHARED_EXIT).status_code for n in range(100)]
+    assert codes == [302] * 100
+    assert Signature.objects.filter(petition=live.petition).count() == 100
+
+
+def test_a_hundred_signers_through_the_onion_service_are_all_accepted(
+    client: Client,
+    live: LiveCampaign,
+    onion: None,
+    pow_solution,  # noqa: F811
+    settings: LazySettings,
+) -> None:
+    # Even with a tiny per-address ceiling: under the onion host it is not applied at all.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_ip": "5/h"}
+    codes = []
+    for n in range(100):
+        body = _body(n)
+        if n % 2:  # half of them with JavaScript (Tor Browser's "Standard" level)
+            body["altcha"] = pow_solution()
+        codes.append(
+            _sign(client, live, body, REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION).status_code
+        )
+    assert codes == [302] * 100
+    assert Signature.objects.filter(petition=live.petition).count() == 100
+
+
+def test_a_forged_forwarded_for_header_through_the_onion_is_ignored(
+    onion: None, settings: LazySettings
+) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    factory = RequestFactory()
+    one = factory.get("/", HTTP_HOST=ONION, HTTP_X_FORWARDED_FOR="10.1.1.1")
+    two = factory.get("/", HTTP_HOST=ONION, HTTP_X_FORWARDED_FOR="10.2.2.2")
+    assert ratelimit.client_network(one) == ratelimit.client_network(two) == "onion"
+    clearnet = factory.get("/", HTTP_X_FORWARDED_FOR="10.1.1.1")
+    assert ratelimit.client_network(clearnet) == "10.1.1.1"
+
+
+# --- one flooding source is still stopped ----------------------------------------------------
+
+
+def test_one_mailbox_flooding_gets_no_more_than_its_daily_mails(
+    client: Client, live: LiveCampaign, settings: LazySettings
+) -> None:
+    petitions = open_petitions(live, 4)
+    spellings = ["victim@gmail.com", "Vic.Tim@gmail.com", "victim+x@googlemail.com"]
+    for round_ in range(5):
+        for petition in petitions:
+            for spelling in spellings:
+                body = {**_body(round_), "email": spelling}
+                response = client.post(petition.get_absolute_url(), body, REMOTE_ADDR=SHARED_EXIT)
+                assert response.status_code == 302  # looks the same: nobody learns who signed
+    digest = email_digest("victim@gmail.com")
+    mails = Email.objects.filter(recipient_digest=digest).count()
+    assert 1 <= mails <= min(len(petitions), settings.SIGNATURE_MAILS_PER_MAILBOX)
+    assert Signature.objects.filter(email_digest=digest).count() == len(petitions)
+
+
+def test_one_domain_flooding_without_proof_of_work_is_refused_and_others_still_sign(
+    client: Client, live: LiveCampaign, settings: LazySettings
+) -> None:
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_domain_unverified": "10/h"}
+    codes = [
+        _sign(client, live, _body(n, email=f"bot{n}@flood.example"), REMOTE_ADDR=f"10.3.0.{n}")
+        for n in range(15)
+    ]
+    assert [c.status_code for c in codes] == [302] * 10 + [429] * 5
+    honest = _sign(client, live, _body("h", email="honest@example.net"), REMOTE_ADDR=SHARED_EXIT)
+    assert honest.status_code == 302
+    assert Signature.objects.count() == 11
+
+
+def test_a_flood_without_proof_of_work_spends_the_shared_budget_with_a_clear_message(
+    client: Client,
+    live: LiveCampaign,
+    settings: LazySettings,
+    pow_solution,  # noqa: F811
+) -> None:
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_nojs": "20/h"}
+    for n in range(20):
+        assert _sign(client, live, _body(n), REMOTE_ADDR=f"10.4.{n}.1").status_code == 302
+    refused = _sign(client, live, _body("late"), REMOTE_ADDR="10.5.0.1")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    page = refused.content.decode()
+    assert "Too many forms sent without JavaScript right now" in page
+    assert "switch JavaScript on for this site" in page
+    # A signer whose browser did the proof of work is not held back by it.
+    solved = _sign(client, live, {**_body("js"), "altcha": pow_solution()}, REMOTE_ADDR="10.5.0.2")
+    assert solved.status_code == 302
+    assert Signature.objects.count() == 21
+
+
+def test_the_clear_message_is_in_russian_too(
+    client: Client, live: LiveCampaign, settings: LazySettings
+) -> None:
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_nojs": "1/h"}
+    _sign(client, live, _body(1))
+    refused = client.post(live.petition.get_absolute_url() + "?lang=ru", _body(2))
+    assert refused.status_code == 429
+    assert "без JavaScript" in refused.content.decode()
+
+
+def test_a_flood_through_one_clearnet_address_still_meets_the_address_ceiling(
+    client: Client, live: LiveCampaign, settings: LazySettings
+) -> None:
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_ip": "3/h"}
+    codes = [_sign(client, live, _body(n), REMOTE_ADDR="10.6.0.1").status_code for n in range(5)]
+    assert codes == [302, 302, 302, 429, 429]
+
+
+# --- the aged form token ----------------------------------------------------------------------
+
+
+def test_a_post_without_the_token_is_refused_with_a_fresh_one_to_retry(
+    client: Client, live: LiveCampaign
+) -> None:
+    body = _body(1)
+    del body["nojs"]
+    response = _sign(client, live, body)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Please check it and send it again" in page
+    assert 'name="nojs"' in page  # the form comes back with a new token
+    assert not Signature.objects.exists()
+
+
+def test_a_post_sooner_than_a_person_could_type_is_refused(
+    client: Client, live: LiveCampaign
+) -> None:
+    page = client.get(live.petition.get_absolute_url()).content.decode()
+    token = page.split('name="nojs" value="', 1)[1].split('"', 1)[0]
+    response = _sign(client, live, {**_body(1), "nojs": token})
+    assert response.status_code == 400
+    assert "quicker than anyone can fill in this form" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_a_token_is_spent_once(client: Client, live: LiveCampaign) -> None:
+    token = aged_nojs_token()
+    assert _sign(client, live, {**_body(1), "nojs": token}).status_code == 302
+    again = _sign(client, live, {**_body(2), "nojs": token})
+    assert again.status_code == 400
+    assert "already sent once" in again.content.decode()
+    assert Signature.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: aged_nojs_token(age=5 * 3600), id="too-old"),
+        pytest.param(lambda: aged_nojs_token(purpose="case_report"), id="other-form"),
+        pytest.param(lambda: aged_nojs_token()[:-3] + "abc", id="altered"),
+        pytest.param(lambda: "x" * 5000, id="huge"),
+    ],
+)
+def test_an_expired_foreign_or_altered_token_is_refused(client: Client, live: LiveCampaign, token):
+    response = _sign(client, live, {**_body(1), "nojs": token()})
+    assert response.status_code == 400
+    assert not Signature.objects.exists()
+
+
+def test_the_token_is_rendered_fresh_even_when_the_cached_fields_are_reused(
+    client: Client, live: LiveCampaign
+) -> None:
+    def token() -> str:
+        page = client.get(live.petition.get_absolute_url()).content.decode()
+        return page.split('name="nojs" value="', 1)[1].split('"', 1)[0]
+
+    assert token() != token()
+
+
+# --- daily keys --------------------------------------------------------------------------------
+
+
+def test_limit_hashes_change_every_day_and_cannot_be_recomputed_once_the_salt_is_gone() -> None:
+    day = date(2026, 11, 30)
+    first = ratelimit.limit_hash("ip:10.0.0.1", day=day)
+    assert first == ratelimit.limit_hash("ip:10.0.0.1", day=day)
+    assert first != ratelimit.limit_hash("ip:10.0.0.1", day=day + timedelta(days=1))
+    assert "10.0.0.1" not in first
+    cache.delete(ratelimit._DAY_SALT_KEY + day.isoformat())  # what expiry does after two days
+    assert ratelimit.limit_hash("ip:10.0.0.1", day=day) != first
+
+
+def test_a_limit_spanning_midnight_still_counts_what_came_before(settings: LazySettings) -> None:
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signer_link": "3/h"}
+    request = RequestFactory().post("/", REMOTE_ADDR="10.7.0.1")
+    before_midnight = 1764547200 - 120  # 2025-12-01 00:00 UTC, minus two minutes
+    with (
+        mock.patch.object(ratelimit.time, "time", return_value=before_midnight),
+        mock.patch("django_ratelimit.core.time.time", return_value=before_midnight),
+        mock.patch.object(ratelimit, "today", return_value=date(2025, 11, 30)),
+    ):
+        for _ in range(3):
+            ratelimit.limit(request, scope="signer_link")
+    after_midnight = before_midnight + 240
+    with (
+        mock.patch.object(ratelimit.time, "time", return_value=after_midnight),
+        mock.patch("django_ratelimit.core.time.time", return_value=after_midnight),
+        mock.patch.object(ratelimit, "today", return_value=date(2025, 12, 1)),
+        pytest.raises(ratelimit.RateLimited),
+    ):
+        ratelimit.limit(request, scope="signer_link")
+    # Another address starts the new day with its full budget.
+    other = RequestFactory().post("/", REMOTE_ADDR="10.7.0.2")
+    with (
+        mock.patch.object(ratelimit.time, "time", return_value=after_midnight),
+        mock.patch("django_ratelimit.core.time.time", return_value=after_midnight),
+        mock.patch.object(ratelimit, "today", return_value=date(2025, 12, 1)),
+    ):
+        ratelimit.limit(other, scope="signer_link")
