@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import services
@@ -123,6 +124,52 @@ def test_edits_are_kept_as_revision_history(live):
     assert revision.organization == live.orgs[1]
     assert revision.edited_by == live.admins[1]
     assert revision.changes == {"title_en": ["Bank accounts for all", "New title"]}
+
+
+def test_services_take_only_the_fields_they_name(live):
+    # A field nobody can edit (a count, a status) is refused outright, not silently stored or
+    # silently dropped: the services name their fields, the form is the only list of inputs.
+    with pytest.raises(TypeError):
+        services.petition_create(
+            campaign=live.campaign,
+            organization=live.orgs[0],
+            user=live.admins[0],
+            title_en="Inflated",
+            addressed_to="Council",
+            confirmed_count=1_000_000,
+        )
+    with pytest.raises(TypeError):
+        services.campaign_update(
+            campaign=live.campaign,
+            organization=live.orgs[0],
+            user=live.admins[0],
+            status=Campaign.Status.CLOSED,
+        )
+    live.campaign.refresh_from_db()
+    assert live.campaign.status == Campaign.Status.LIVE
+    assert not live.campaign.petitions.filter(title_en="Inflated").exists()
+
+
+def test_a_petition_goal_out_of_range_is_a_domain_error_not_a_database_error(live):
+    with pytest.raises(services.CampaignError, match="goal"):
+        services.petition_create(
+            campaign=live.campaign,
+            organization=live.orgs[0],
+            user=live.admins[0],
+            title_en="No goal",
+            addressed_to="Council",
+            goal=0,
+        )
+
+
+def test_editing_through_the_form_without_changes_records_no_revision(client, live):
+    client.force_login(live.admins[0])
+    url = reverse("campaigns:edit", kwargs={"org": live.orgs[0].slug, "slug": live.campaign.slug})
+    form = client.get(url).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert not CampaignRevision.objects.exists()
 
 
 def test_withdrawing_below_minimum_pauses_and_rejoining_resumes(live):
