@@ -487,3 +487,26 @@ def test_only_a_cosponsor_attaches_evidence(live: Any, letters: Any, issue_area:
         services.summary_attach(organization=live.outsider, user=live.outsider_admin,
                                 issue_area=issue_area, letter_campaign=letters)  # fmt: skip
     assert not EvidenceSummary.objects.exists()
+
+
+# --- demo data ------------------------------------------------------------------------------
+
+
+def test_the_demo_cases_fill_cells_with_the_default_delay_and_seed_once(
+    settings: LazySettings,
+) -> None:
+    from evidence import demo
+    from members import demo as members_demo
+
+    settings.EVIDENCE_AS_OF_DAYS = 1
+    members_demo.seed()
+    demo.seed()
+    demo.seed()
+
+    area = IssueArea.objects.get(slug="bank-accounts")
+    data = aggregates.area_tables(issue_area=area)
+    assert len(data["tables"]["country"]) >= 3
+    assert data["verified_total"] and data["verified_total"] < data["reported_total"]
+    assert CaseReport.objects.filter(email_digest__isnull=False).count() == 100
+    assert ModerationLog.objects.filter(action="verify").exists()
+    assert not Email.objects.filter(kind__startswith="evidence.").exists()

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agenda import demo as agenda_demo
 from campaigns import demo as campaigns_demo
+from evidence import demo as evidence_demo
 from members import demo as members_demo
 from outreach import demo as outreach_demo
 
@@ -42,4 +43,5 @@ class Command(BaseCommand):
         campaigns_demo.seed()
         outreach_demo.seed()
         agenda_demo.seed()
+        evidence_demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
