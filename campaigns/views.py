@@ -195,6 +195,7 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
         "countries": selectors.petition_countries(petition=petition)[:20],
         "recent": partial(selectors.petition_recent_signers, petition=petition),
         "pow_challenge": pow.challenge_json() if petition.is_open else "",
+        "nojs_token": nojs_token_issue(purpose=SignatureForm.nojs_purpose),
         **extra,
     }
     return render(request, template, context, status=400 if form.errors else 200)
@@ -209,7 +210,6 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def link_preview_image(
-        "nojs_token": nojs_token_issue(purpose=SignatureForm.nojs_purpose),
     request: HttpRequest, kind: str, slug: str, lang: str, digest: str
 ) -> HttpResponse:
     """The og:image of a public campaign or petition. The URL names one drawing (its digest), so

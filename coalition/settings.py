@@ -596,6 +596,10 @@ RATE_LIMITS = {
     "osdi_sign": os.environ.get("COALITION_RL_OSDI_SIGN", "300/h"),
     "osdi_sign_domain": os.environ.get("COALITION_RL_OSDI_SIGN_DOMAIN", "100/h"),
 }
+# Forms sent without JavaScript carry a signed form token that must be at least this old (a
+# person reads and types for longer) and at most this old (foundation/nojs.py).
+NOJS_MIN_SECONDS = env_int("COALITION_NOJS_MIN_SECONDS", 5)
+NOJS_MAX_AGE_SECONDS = env_int("COALITION_NOJS_MAX_AGE_SECONDS", 4 * 3600)
 # Active API tokens one organization may hold at a time.
 API_TOKENS_PER_ORGANIZATION = env_int("COALITION_API_TOKENS_PER_ORGANIZATION", 10)
 # Keyed hashes of IP addresses and tokens use this key, so a leaked cache or table reveals
@@ -631,10 +635,6 @@ STORAGES = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-# Forms sent without JavaScript carry a signed form token that must be at least this old (a
-# person reads and types for longer) and at most this old (foundation/nojs.py).
-NOJS_MIN_SECONDS = env_int("COALITION_NOJS_MIN_SECONDS", 5)
-NOJS_MAX_AGE_SECONDS = env_int("COALITION_NOJS_MAX_AGE_SECONDS", 4 * 3600)
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING

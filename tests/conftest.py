@@ -38,6 +38,17 @@ def _embedded_tasks(settings: LazySettings, request: pytest.FixtureRequest) -> I
     yield
 
 
+@pytest.fixture(autouse=True)
+def _nojs_token_waived(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests post the sign form at once and without the aged token a page would carry
+    (foundation/nojs.py); the token is waived for them, its budget still counts. Tests of the
+    token itself, and the browser tests without JavaScript, are marked ``nojs_cost``."""
+    if request.node.get_closest_marker("nojs_cost") is None:
+        from foundation.nojs import NoJsCostMixin
+
+        monkeypatch.setattr(NoJsCostMixin, "nojs_token_check", lambda self: True)
+
+
 @pytest.fixture
 def user(db: None) -> object:
     return UserFactory()
@@ -50,14 +61,3 @@ def members(db: None) -> list[object]:
     for organization in organizations:
         make_admin(organization)
     return organizations
-@pytest.fixture(autouse=True)
-def _nojs_token_waived(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Most tests post the sign form at once and without the aged token a page would carry
-    (foundation/nojs.py); the token is waived for them, its budget still counts. Tests of the
-    token itself, and the browser tests without JavaScript, are marked ``nojs_cost``."""
-    if request.node.get_closest_marker("nojs_cost") is None:
-        from foundation.nojs import NoJsCostMixin
-
-        monkeypatch.setattr(NoJsCostMixin, "nojs_token_check", lambda self: True)
-
-
