@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from campaigns.text import markdown_html
 from foundation import uploads
 from foundation.fields import EncryptedTextField
 from members.models import Decision, Organization
+
+
+def _localized_code(obj: object, field: str) -> str:
+    """The language whose ``field`` the reader gets: theirs, else the first one that is filled."""
+    language = (translation.get_language() or "en")[:2]
+    order = [language] + [code for code, _name in settings.LANGUAGES if code != language]
+    return next((code for code in order if getattr(obj, f"{field}_{code}", "")), language)
+
+
+def _stored_html(obj: object, field: str) -> SafeString:
+    """The stored rendering of ``field`` (Markdown) in the language ``_localized`` picks for it:
+    rendered once when the text is saved (``markdown_html``), never on a page view."""
+    code = _localized_code(obj, field)
+    return mark_safe(getattr(obj, f"{field}_html_{code}", ""))  # noqa: S308 - sanitized by nh3
+
+
+def _render_stored_html(obj: models.Model, fields: dict[str, str], update_fields: Any) -> Any:
+    """Fill the ``<field>_html_<code>`` columns of the text fields being saved; returns the
+    ``update_fields`` to pass on (with those columns added when only some fields are saved)."""
+    names = None if update_fields is None else set(update_fields)
+    for source, target in fields.items():
+        if names is None or source in names:
+            setattr(obj, target, markdown_html(getattr(obj, source)))
+            if names is not None:
+                names.add(target)
+    return update_fields if names is None else names
 
 
 def _localized(obj: object, field: str) -> str:
@@ -71,6 +101,9 @@ class Campaign(models.Model):
     summary_ru = models.TextField(_("summary (Russian)"), max_length=600, blank=True)
     body_en = models.TextField(_("text (English, Markdown)"), max_length=20000, blank=True)
     body_ru = models.TextField(_("text (Russian, Markdown)"), max_length=20000, blank=True)
+    # The bodies rendered and sanitized when saved: a page view never renders Markdown.
+    body_html_en = models.TextField(blank=True, editable=False)
+    body_html_ru = models.TextField(blank=True, editable=False)
     image = models.ImageField(
         _("image"), upload_to=uploads.campaign_image_path, validators=[uploads.validate_image],
         blank=True,
@@ -107,6 +140,15 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A derived column of this row, not a side effect: the stored HTML is the Markdown's.
+        kwargs["update_fields"] = _render_stored_html(
+            self,
+            {"body_en": "body_html_en", "body_ru": "body_html_ru"},
+            kwargs.get("update_fields"),
+        )
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("campaigns:campaign", kwargs={"slug": self.slug})
 
@@ -121,6 +163,10 @@ class Campaign(models.Model):
     @property
     def body(self) -> str:
         return _localized(self, "body")
+
+    @property
+    def body_html(self) -> SafeString:
+        return _stored_html(self, "body")
 
     @property
     def languages(self) -> list[str]:
@@ -189,6 +235,9 @@ class Petition(models.Model):
     title_ru = models.CharField(_("title (Russian)"), max_length=200, blank=True)
     text_en = models.TextField(_("petition text (English, Markdown)"), max_length=10000, blank=True)
     text_ru = models.TextField(_("petition text (Russian, Markdown)"), max_length=10000, blank=True)
+    # The texts rendered and sanitized when saved: a page view never renders Markdown.
+    text_html_en = models.TextField(blank=True, editable=False)
+    text_html_ru = models.TextField(blank=True, editable=False)
     addressed_to = models.CharField(_("addressed to"), max_length=300)
     goal = models.PositiveIntegerField(_("signature goal"), default=1000)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
@@ -208,6 +257,15 @@ class Petition(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A derived column of this row, not a side effect: the stored HTML is the Markdown's.
+        kwargs["update_fields"] = _render_stored_html(
+            self,
+            {"text_en": "text_html_en", "text_ru": "text_html_ru"},
+            kwargs.get("update_fields"),
+        )
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("campaigns:petition", kwargs={"slug": self.slug})
 
@@ -218,6 +276,10 @@ class Petition(models.Model):
     @property
     def text(self) -> str:
         return _localized(self, "text")
+
+    @property
+    def text_html(self) -> SafeString:
+        return _stored_html(self, "text")
 
     @property
     def is_open(self) -> bool:

@@ -30,7 +30,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from campaigns import joint, og_image, pow, selectors, services, sharing
+from campaigns import joint, og_image, page_cache, pow, selectors, services, sharing
 from campaigns.forms import (
     CampaignForm,
     CloseCampaignForm,
@@ -129,18 +129,21 @@ def outcome_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    page = page_cache.PublicPage(request, kind="campaign", slug=slug)
+    if (cached := page.hit()) is not None:
+        return cached
     campaign = selectors.campaign_public(slug=slug)
     if campaign is None:
         raise Http404
-    return render(
-        request,
-        "campaigns/campaign_detail.html",
-        {
-            "campaign": campaign,
-            "cosponsors": selectors.campaign_cosponsors(campaign=campaign),
-            "petitions": campaign.petitions.all(),
-        },
-    )
+    template = "campaigns/campaign_detail.html"
+    context = {
+        "campaign": campaign,
+        "cosponsors": selectors.campaign_cosponsors(campaign=campaign),
+        "petitions": campaign.petitions.all(),
+    }
+    if page.cacheable:
+        return page.render(template, context)
+    return render(request, template, context)
 
 
 def campaign_history(request: HttpRequest, slug: str) -> HttpResponse:
@@ -158,10 +161,21 @@ def campaign_history(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) -> HttpResponse:
+def _sign(
+    request: HttpRequest,
+    petition: Petition,
+    template: str,
+    extra: dict,
+    page: page_cache.PublicPage,
+) -> HttpResponse:
     cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
     form = SignatureForm(request.POST or None, cosponsors=cosponsors)
     source_slug = request.POST.get("source") or request.GET.get("source", "")
+    cosponsor_slugs = {o.slug for o in cosponsors}
+    if request.method != "POST":
+        # Only a co-sponsor's slug is a source (the sign service ignores any other): the page
+        # never repeats what a visitor typed, and has one variant per co-sponsor at most.
+        source_slug = sharing.valid_source(source_slug, cosponsor_slugs)
     if request.method == "POST":
         if not petition.is_open:
             form.add_error(None, _("This petition is closed."))
@@ -198,15 +212,26 @@ def _sign(request: HttpRequest, petition: Petition, template: str, extra: dict) 
         "nojs_token": nojs_token_issue(purpose=SignatureForm.nojs_purpose),
         **extra,
     }
+    if page.cacheable and not form.is_bound:
+        return page.render(
+            template,
+            context,
+            source=source_slug,
+            sources=cosponsor_slugs,
+            expires_at=petition.deadline,
+        )
     return render(request, template, context, status=400 if form.errors else 200)
 
 
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    page = page_cache.PublicPage(request, kind="petition", slug=slug)
+    if (cached := page.hit(source=request.GET.get("source", ""))) is not None:
+        return cached
     petition = selectors.petition_public(slug=slug)
     if petition is None:
         raise Http404
     sharing.share_visit_record(request, petition=petition)
-    return _sign(request, petition, "campaigns/petition_detail.html", {})
+    return _sign(request, petition, "campaigns/petition_detail.html", {}, page)
 
 
 def link_preview_image(
@@ -240,10 +265,13 @@ _EMBEDDABLE_CSP: dict[str, Any] = {**settings.SECURE_CSP, "frame-ancestors": ["*
 @xframe_options_exempt
 @csp_override(_EMBEDDABLE_CSP)
 def petition_embed(request: HttpRequest, slug: str) -> HttpResponse:
+    page = page_cache.PublicPage(request, kind="embed", slug=slug)
+    if (cached := page.hit(source=request.GET.get("source", ""))) is not None:
+        return cached
     petition = selectors.petition_public(slug=slug)
     if petition is None:
         raise Http404
-    return _sign(request, petition, "campaigns/petition_embed.html", {"embed": True})
+    return _sign(request, petition, "campaigns/petition_embed.html", {"embed": True}, page)
 
 
 @xframe_options_exempt

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns import events
+from campaigns import events, page_cache
 from campaigns.models import Campaign, CampaignRevision, CoSponsorship, IssueArea
 from campaigns.services._common import (
     ADMIN_ONLY,
@@ -140,6 +140,7 @@ def campaign_update(
         CampaignRevision.objects.create(
             campaign=campaign, organization=organization, edited_by=user, changes=diff
         )
+        page_cache.public_pages_changed(campaign_ids=[campaign.pk])
     return campaign
 
 
@@ -202,6 +203,8 @@ def cosponsor_respond(*, cosponsorship: CoSponsorship, user: User, accept: bool)
         campaign.status = Campaign.Status.LIVE
         campaign.save(update_fields=["status"])
         events.event_emit(events.CAMPAIGN_STATUS_CHANGED, campaign=campaign)
+    if accept:
+        page_cache.public_pages_changed(campaign_ids=[campaign.pk])
     return cosponsorship
 
 
@@ -222,6 +225,7 @@ def cosponsor_withdraw(*, campaign: Campaign, organization: Organization, user: 
         campaign.status = Campaign.Status.PAUSED
         campaign.save(update_fields=["status"])
         events.event_emit(events.CAMPAIGN_STATUS_CHANGED, campaign=campaign)
+    page_cache.public_pages_changed(campaign_ids=[campaign.pk])
     return campaign
 
 
@@ -246,4 +250,5 @@ def campaign_go_live(*, campaign: Campaign, organization: Organization, user: Us
     campaign.went_live_at = campaign.went_live_at or timezone.now()
     campaign.save(update_fields=["status", "went_live_at"])
     events.event_emit(events.CAMPAIGN_STATUS_CHANGED, campaign=campaign)
+    page_cache.public_pages_changed(campaign_ids=[campaign.pk])
     return campaign

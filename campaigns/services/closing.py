@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns import events, joint
+from campaigns import events, joint, page_cache
 from campaigns.models import Campaign, CampaignEndorsement, JointAct, OutcomeEvent
 from campaigns.services._common import (
     ADMIN_ONLY,
@@ -116,6 +116,7 @@ def _campaign_close_apply(
         recorded_by_user=user,
     )
     events.event_emit(events.OUTCOME_RECORDED, outcome=outcome)
+    page_cache.public_pages_changed(campaign_ids=[campaign.pk])
     return campaign
 
 
@@ -153,6 +154,7 @@ def _endorsement_effect(decision: Decision) -> None:
         Campaign.objects.filter(pk=link.campaign_id, endorsed_at__isnull=True).update(
             endorsed_at=decision.closed_at
         )
+        page_cache.public_pages_changed(campaign_ids=[link.campaign_id])
 
 
 def register_decision_effects() -> None:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns import events
+from campaigns import events, page_cache
 from campaigns.models import (
     OutcomeEvent,
     Petition,
@@ -114,6 +114,7 @@ def signature_counts_fold(*, batch: int = 5000) -> int:
             PetitionHourCount.objects.filter(pk=hour_row.pk).update(
                 started=F("started") + n_started, confirmed=F("confirmed") + n_confirmed
             )
+        shown: set[int] = set()
         for petition_id in set(confirmed) | set(started):
             petition = Petition.objects.select_for_update().get(pk=petition_id)
             before = petition.confirmed_count
@@ -121,6 +122,9 @@ def signature_counts_fold(*, batch: int = 5000) -> int:
             petition.started_count += started.get(petition_id, 0)
             petition.save(update_fields=["confirmed_count", "started_count"])
             _milestones(petition, before)
+            if petition_id in confirmed:  # the count, countries and recent names shown
+                shown.add(petition.campaign_id)
+        page_cache.public_pages_changed(campaign_ids=shown)
         SignatureCountDelta.objects.filter(pk__in=[d[0] for d in deltas]).delete()
         return len(deltas)
 
@@ -202,3 +206,4 @@ def signature_counts_rebuild(*, petition: Petition) -> None:
         Petition.objects.filter(pk=petition.pk).update(
             confirmed_count=sum(countries.values()), started_count=sum(started_hours.values())
         )
+        page_cache.public_pages_changed(campaign_ids=[petition.campaign_id])

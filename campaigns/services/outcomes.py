@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns import events
+from campaigns import events, page_cache
 from campaigns.models import Campaign, OutcomeEvent
 from campaigns.services._common import (
     EDITOR_ROLES,
@@ -78,6 +78,7 @@ def outcome_record(
         recorded_by_user=user,
     )
     events.event_emit(events.OUTCOME_RECORDED, outcome=outcome)
+    page_cache.public_pages_changed(campaign_ids=[outcome.campaign_id])  # the timeline
     return outcome
 
 
@@ -114,6 +115,7 @@ def outcome_update(
             description=event.description_en + event.description_ru,
         )
     event.save()
+    page_cache.public_pages_changed(campaign_ids=[event.campaign_id])
     return event
 
 
@@ -131,4 +133,5 @@ def outcome_system(
         system=True,
     )
     events.event_emit(events.OUTCOME_RECORDED, outcome=outcome)
+    page_cache.public_pages_changed(campaign_ids=[outcome.campaign_id])  # the timeline
     return outcome

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from campaigns import page_cache
 from campaigns.models import Campaign, Petition
 from campaigns.services._common import (
     EDITOR_ROLES,
@@ -41,7 +42,7 @@ def petition_create(
         raise CampaignError(_("Give the petition a title in English or Russian."))
     if not 1 <= goal <= 10_000_000:
         raise CampaignError(_("Set a goal between 1 and 10,000,000 signatures."))
-    return Petition.objects.create(
+    petition = Petition.objects.create(
         campaign=campaign,
         slug=_unique_slug(Petition, title),
         title_en=title_en,
@@ -52,3 +53,5 @@ def petition_create(
         goal=goal,
         deadline=deadline,
     )
+    page_cache.public_pages_changed(campaign_ids=[campaign.pk])  # the campaign page lists it
+    return petition

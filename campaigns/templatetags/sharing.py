@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from campaigns import og_image, selectors, sharing
 from campaigns.models import Campaign, Petition
-from campaigns.templatetags.campaign_text import render_markdown
 from members.models import Organization
 
 register = template.Library()
@@ -80,7 +79,7 @@ def link_preview_meta(context: template.Context, obj: Campaign | Petition) -> di
     campaign = obj.campaign if isinstance(obj, Petition) else obj
     description = campaign.summary
     if not description and isinstance(obj, Petition):
-        description = strip_tags(render_markdown(obj.text))
+        description = strip_tags(obj.text_html)
     card = og_image.card_for(obj, language=language, cosponsors=_cosponsors(context, campaign))
     alt = obj.title if not card.count_text else f"{obj.title} — {card.count_text}"
     return {

@@ -62,10 +62,11 @@ def test_page_falls_back_to_the_other_language(client, live):
 
 
 def test_markdown_is_sanitized(client, live):
-    Campaign.objects.filter(pk=live.campaign.pk).update(
-        body_en="<script>alert(1)</script>[x](javascript:alert(2)) "
-        "![i](http://evil.example/x.png) **ok**"
+    # Stored rendered when saved (Campaign.body_html_*), sanitized then.
+    live.campaign.body_en = (
+        "<script>alert(1)</script>[x](javascript:alert(2)) ![i](http://evil.example/x.png) **ok**"
     )
+    live.campaign.save()
     html = client.get(live.campaign.get_absolute_url()).content.decode()
     assert "<script>alert(1)" not in html
     assert "javascript:alert" not in html
