@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -49,15 +50,33 @@ def language_codes() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL + path
+def site_base(request: HttpRequest | None) -> str:
+    """Scheme and host of the page being served, when it is one of ours (an allowed host: the
+    clearnet domain, a mirror's, the onion's), else COALITION_SITE_URL.
+
+    The few absolute URLs a page must carry (canonical, og:url, og:image, the URL a share link
+    passes on) then point where the reader is: a mirror or the onion copy works as it is, and
+    a reader in Russia is never sent to the blocked domain. Mail, read outside any request,
+    always links to COALITION_SITE_URL.
+    """
+    if request is None:
+        return str(settings.SITE_URL)
+    try:
+        host = request.get_host()  # validated against ALLOWED_HOSTS
+    except DisallowedHost:
+        return str(settings.SITE_URL)
+    return f"{request.scheme}://{host}"
 
 
-def page_url(path: str, *, language: str, **params: str) -> str:
+def absolute(path: str, *, request: HttpRequest | None = None) -> str:
+    return site_base(request) + path
+
+
+def page_url(path: str, *, language: str, request: HttpRequest | None = None, **params: str) -> str:
     """An absolute URL of one of our pages in one language (``?lang=`` selects it: a link-preview
     bot has no cookie and sends no useful Accept-Language)."""
     query = {"lang": language, **{k: v for k, v in params.items() if v}}
-    return f"{absolute(path)}?{urlencode(query)}"
+    return f"{absolute(path, request=request)}?{urlencode(query)}"
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,9 @@ class ShareLink:
     href: str
 
 
-def share_links(*, petition: Petition, source_slug: str = "") -> dict[str, object]:
+def share_links(
+    *, petition: Petition, source_slug: str = "", request: HttpRequest | None = None
+) -> dict[str, object]:
     """The share links for a petition in the active language, and the URL for "copy link".
 
     ``source_slug`` must already be a co-sponsor's slug (``valid_source``): it is put in the URLs.
@@ -77,7 +98,7 @@ def share_links(*, petition: Petition, source_slug: str = "") -> dict[str, objec
     text = _("I signed the petition “%(title)s”. Please sign it too:") % {"title": petition.title}
 
     def url(channel: str) -> str:
-        return page_url(path, language=language, source=source_slug, ch=channel)
+        return page_url(path, language=language, request=request, source=source_slug, ch=channel)
 
     def q(value: str) -> str:
         return quote(value, safe="")

@@ -82,6 +82,73 @@ class PrivacyHeadersMiddleware:
             return True
 
 
+class OnionServiceMiddleware:
+    """The site served as a Tor onion service beside the clearnet domain (settings.ONION_HOST).
+
+    Requests under the onion host come from the local tor daemon over plain http, which is the
+    onion's own transport (Tor encrypts it end to end, and Tor Browser treats .onion as a secure
+    context). Django's SecurityMiddleware would redirect them to an https the onion does not
+    have, so for those requests only it is told they are secure (the proxy header it trusts) and
+    ``OnionServiceRestoreMiddleware``, right after it, takes that back before anything else reads
+    it: no HSTS, no https links, and CSRF compares the real http origin.
+
+    On the clearnet site, public pages read by someone not signed in announce the onion with an
+    ``Onion-Location`` header; never a signer's link, a private page or an error.
+    """
+
+    _MARK = "coalition.onion_saved_proto"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from foundation.ratelimit import is_onion_request
+
+        onion = is_onion_request(request)
+        proxy_header = settings.SECURE_PROXY_SSL_HEADER
+        if onion and proxy_header:
+            header, secure_value = proxy_header
+            request.META[self._MARK] = request.META.get(header)
+            request.META[header] = secure_value
+        response = self.get_response(request)
+        if not onion and self._announces_onion(request, response):
+            response["Onion-Location"] = f"http://{settings.ONION_HOST}{request.get_full_path()}"
+        return response
+
+    @staticmethod
+    def _announces_onion(request: HttpRequest, response: HttpResponse) -> bool:
+        if not settings.ONION_HOST or request.method not in {"GET", "HEAD"}:
+            return False
+        if response.status_code != 200 or not response.get("Content-Type", "").startswith(
+            "text/html"
+        ):
+            return False
+        cache_control = response.get("Cache-Control", "")
+        if "private" in cache_control or "no-store" in cache_control:
+            return False  # never_cache pages: signer links, forms holding a token
+        if request.path.startswith(PrivacyHeadersMiddleware.PRIVATE_PREFIXES):
+            return False
+        return not PrivacyHeadersMiddleware._signed_in(request)
+
+
+class OnionServiceRestoreMiddleware:
+    """Undoes what OnionServiceMiddleware told SecurityMiddleware (see there)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        mark = OnionServiceMiddleware._MARK
+        if mark in request.META and settings.SECURE_PROXY_SSL_HEADER:
+            header = settings.SECURE_PROXY_SSL_HEADER[0]
+            saved = request.META.pop(mark)
+            if saved is None:
+                request.META.pop(header, None)
+            else:
+                request.META[header] = saved
+        return self.get_response(request)
+
+
 class DatabaseUnavailableMiddleware:
     """The database is down or restarting: answer 503 with Retry-After, never a 500.
 

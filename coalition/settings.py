@@ -11,6 +11,7 @@ import base64
 import hashlib
 import math
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,19 @@ if not ENCRYPTION_KEYS:
         )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+# The site as a Tor onion service beside the clearnet domain (docs/deploy.md, "Onion service"):
+# the onion's host name (56 base32 characters + ".onion"). Pages served under it link within it
+# (every link is relative); mail always links to COALITION_SITE_URL. When set, public pages of
+# the clearnet site announce it with an Onion-Location header (Tor Browser offers to switch).
+ONION_HOST = os.environ.get("COALITION_ONION_HOST", "").strip().lower()
+ONION_HOST = ONION_HOST.removeprefix("http://").removeprefix("https://").rstrip("/")
+if ONION_HOST:
+    if not re.fullmatch(r"[a-z2-7]{56}\.onion", ONION_HOST):
+        raise ImproperlyConfigured(
+            f"COALITION_ONION_HOST={ONION_HOST!r} is not a v3 onion address (56 letters a-z "
+            "and digits 2-7, then .onion): copy it from the tor service's hostname file."
+        )
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, ONION_HOST]
 # Test mode has fixed keys and no HTTPS settings: it must never serve a host the public reaches.
 if TESTING and not set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}:
     raise ImproperlyConfigured(
@@ -127,6 +141,10 @@ if TESTING and not set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "::1", "[::1
         "only: unset COALITION_TESTING."
     )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+if ONION_HOST:
+    # Plain http is the onion's own transport (end-to-end encrypted by Tor); https in case the
+    # operator adds a certificate for it.
+    CSRF_TRUSTED_ORIGINS += [f"http://{ONION_HOST}", f"https://{ONION_HOST}"]
 SITE_URL = os.environ.get("COALITION_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -162,7 +180,9 @@ MIDDLEWARE = [
     "coalition.middleware.PrivacyHeadersMiddleware",
     "coalition.middleware.NulCharacterMiddleware",
     "coalition.middleware.DatabaseUnavailableMiddleware",
+    "coalition.middleware.OnionServiceMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "coalition.middleware.OnionServiceRestoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

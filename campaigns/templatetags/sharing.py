@@ -56,11 +56,12 @@ def _alternates(request: Any) -> dict[str, Any]:
     path = request.path if request is not None else "/"
     language = _language()
     return {
-        "canonical": sharing.page_url(path, language=language),
+        "canonical": sharing.page_url(path, language=language, request=request),
         "alternates": [
-            (code, sharing.page_url(path, language=code)) for code in sharing.language_codes()
+            (code, sharing.page_url(path, language=code, request=request))
+            for code in sharing.language_codes()
         ],
-        "default": sharing.absolute(path),
+        "default": sharing.absolute(path, request=request),
     }
 
 
@@ -94,7 +95,7 @@ def link_preview_meta(context: template.Context, obj: Campaign | Petition) -> di
             for code in sharing.language_codes()
             if code != language and code in sharing.OG_LOCALES
         ],
-        "image": sharing.absolute(og_image.image_path(obj, card)),
+        "image": sharing.absolute(og_image.image_path(obj, card), request=context.get("request")),
         "image_width": og_image.WIDTH,
         "image_height": og_image.HEIGHT,
         "image_alt": alt,
@@ -104,4 +105,8 @@ def link_preview_meta(context: template.Context, obj: Campaign | Petition) -> di
 @register.inclusion_tag("campaigns/_share_links.html", takes_context=True)
 def share_links(context: template.Context, petition: Petition, source: str = "") -> dict[str, Any]:
     slugs = {o.slug for o in _cosponsors(context, petition.campaign)}
-    return sharing.share_links(petition=petition, source_slug=sharing.valid_source(source, slugs))
+    return sharing.share_links(
+        petition=petition,
+        source_slug=sharing.valid_source(source, slugs),
+        request=context.get("request"),
+    )
