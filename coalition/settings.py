@@ -581,6 +581,8 @@ EVIDENCE_MIN_CELL = env_int("COALITION_EVIDENCE_MIN_CELL", 5)
 EVIDENCE_AS_OF_DAYS = env_int("COALITION_EVIDENCE_AS_OF_DAYS", 1)
 EVIDENCE_EARLIEST_YEAR = env_int("COALITION_EVIDENCE_EARLIEST_YEAR", 2014)
 EVIDENCE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_EVIDENCE_CONFIRM_DAYS", 7))
+# At most this many reports of one mailbox count in an issue area's figures (rule 5).
+EVIDENCE_MAX_PER_MAILBOX = env_int("COALITION_EVIDENCE_MAX_PER_MAILBOX", 3)
 # Retention (evidence.tasks.reports_purge, daily): rejected reports and reports nobody reviewed
 # are deleted; verified ones lose the reporter's address, words and consents.
 EVIDENCE_REJECTED_RETENTION = timedelta(days=env_int("COALITION_EVIDENCE_REJECTED_DAYS", 30))

@@ -18,6 +18,10 @@ The rule (README "Case reports and evidence" repeats it):
    arriving together blur each other. What remains (a day with a single report that moves
    named cells in several tables at once) is the residual risk we accept with k >= 5 and no
    cross-tables; raise k or the delay to lower it.
+5. One mailbox cannot fill a cell: a report repeating one the same mailbox already sent
+   (country, institution, event, month) counts once, and at most ``EVIDENCE_MAX_PER_MAILBOX``
+   (default 3) reports of one mailbox count per issue area. Reports are kept; only the figures
+   skip them. Redacted accounts are published under the same delay, and never next to a row.
 """
 
 from __future__ import annotations
@@ -88,12 +92,31 @@ def area_tables(*, issue_area: IssueArea, as_of: datetime | None = None) -> dict
             issue_area=issue_area,
             status__in=[CaseReport.Status.CONFIRMED, CaseReport.Status.VERIFIED],
             confirmed_at__lt=as_of,
-        ).values_list("country", "institution_id", "event_id", "month", "status", "moderated_at")
+        )
+        .order_by("confirmed_at", "pk")
+        .values_list(
+            "email_digest",
+            "country",
+            "institution_id",
+            "event_id",
+            "month",
+            "status",
+            "moderated_at",
+        )
     )
     reported: dict[str, Counter[str]] = {d: Counter() for d in DIMENSIONS}
     verified: dict[str, Counter[str]] = {d: Counter() for d in DIMENSIONS}
     reported_total = verified_total = 0
-    for country, institution, event, month, status, moderated_at in rows:
+    seen: set[tuple[Any, ...]] = set()
+    per_mailbox: Counter[str] = Counter()
+    for digest, country, institution, event, month, status, moderated_at in rows:
+        # One mailbox cannot fill a cell alone (rule 5): the same case sent twice counts once,
+        # and at most EVIDENCE_MAX_PER_MAILBOX reports of one mailbox count in an area.
+        case = (digest, country, institution, event, month)
+        if case in seen or per_mailbox[digest] >= settings.EVIDENCE_MAX_PER_MAILBOX:
+            continue
+        seen.add(case)
+        per_mailbox[digest] += 1
         keys = {
             "country": str(country),
             "institution": str(institution) if institution else OTHER,

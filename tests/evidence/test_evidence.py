@@ -510,3 +510,26 @@ def test_the_demo_cases_fill_cells_with_the_default_delay_and_seed_once(
     assert CaseReport.objects.filter(email_digest__isnull=False).count() == 100
     assert ModerationLog.objects.filter(action="verify").exists()
     assert not Email.objects.filter(kind__startswith="evidence.").exists()
+
+
+def test_one_mailbox_cannot_fill_a_cell(issue_area: IssueArea) -> None:
+    _make(issue_area, n=5, email="same@example.org")  # the same case five times
+    _make(issue_area, n=4, email="e{i}@example.org")
+    assert _rows(issue_area, "country")["LV"]["reported"] == 5
+
+    for bank in ("SEB", "Luminor", "Citadele", "Nordea"):  # one mailbox, many cases
+        _make(issue_area, bank=bank, email="many@example.org")
+    assert _rows(issue_area, "country")["LV"]["reported"] == 8  # 5 + at most 3 of hers
+
+
+def test_other_organizations_moderators_are_not_named_in_the_log(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha, beta = live.orgs
+    (report,) = _make(issue_area)
+    services.report_moderate(report=report, organization=beta, user=live.admins[1],
+                             action="verify", reason="checked the letter")  # fmt: skip
+    client.force_login(live.admins[0])
+    page = client.get(reverse("evidence:log", args=[alpha.slug])).content.decode()
+    assert "checked the letter" in page and beta.name in page
+    assert live.admins[1].email not in page
