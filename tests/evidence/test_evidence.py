@@ -533,3 +533,55 @@ def test_other_organizations_moderators_are_not_named_in_the_log(
     page = client.get(reverse("evidence:log", args=[alpha.slug])).content.decode()
     assert "checked the letter" in page and beta.name in page
     assert live.admins[1].email not in page
+
+
+def test_workspace_forms_refuse_bad_input_clearly_and_change_nothing(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha = live.orgs[0]
+    CaseDesk.objects.create(organization=alpha, issue_area=issue_area)
+    (report,) = _make(issue_area, consents=[alpha])
+    client.force_login(live.admins[0])
+
+    contact = client.post(reverse("evidence:contact", args=[alpha.slug, report.pk]), {"reason": ""})
+    desks = client.post(reverse("evidence:desks", args=[alpha.slug]), {"areas": ["nope"]})
+    retire = client.post(reverse("evidence:term_retire", args=[alpha.slug]), {"term": "x"})
+    review = client.post(
+        reverse("evidence:report_review", args=[alpha.slug, report.pk]),
+        {"action": "publish-everything", "reason": "because"},
+    )
+
+    assert (contact.status_code, desks.status_code, retire.status_code) == (400, 400, 400)
+    assert review.status_code == 400
+    assert "This field is required" in contact.content.decode()
+    assert "Select a valid choice" in desks.content.decode() + review.content.decode()
+    assert "r0@example.org" not in contact.content.decode()
+    assert not ModerationLog.objects.exists()
+    assert CaseDesk.objects.filter(organization=alpha).count() == 1
+    report.refresh_from_db()
+    assert report.status == CaseReport.Status.CONFIRMED
+
+
+def test_a_summary_attached_to_letters_is_frozen_by_the_first_letter_wave(
+    live: Any, letters: Any, issue_area: IssueArea
+) -> None:
+    from campaigns.services import outcome_system
+
+    _make(issue_area, n=5)
+    summary = services.summary_attach(organization=live.orgs[1], user=live.admins[1],
+                                      issue_area=issue_area, letter_campaign=letters)  # fmt: skip
+    with pytest.raises(services.EvidenceError, match="attached already"):
+        services.summary_attach(organization=live.orgs[0], user=live.admins[0],
+                                issue_area=issue_area, letter_campaign=letters)  # fmt: skip
+    outcome_system(campaign_id=live.campaign.pk, kind=OutcomeEvent.Kind.LETTER_WAVE,
+                   description_en="Letters", link=f"letters:{letters.pk + 1}")  # fmt: skip
+    summary.refresh_from_db()
+    assert summary.frozen_at is None  # another letter campaign's wave
+    outcome_system(campaign_id=live.campaign.pk, kind=OutcomeEvent.Kind.LETTER_WAVE,
+                   description_en="Letters", link=f"letters:{letters.pk}")  # fmt: skip
+    summary.refresh_from_db()
+    assert summary.frozen_at is not None
+    with pytest.raises(services.EvidenceError, match="already going out"):
+        services.summary_attach(organization=live.orgs[0], user=live.admins[0],
+                                issue_area=IssueArea.objects.get(slug="vehicles"),
+                                letter_campaign=letters)  # fmt: skip
