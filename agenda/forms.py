@@ -86,8 +86,10 @@ class ProposalForm(_AntiBotForm):
     countries = forms.MultipleChoiceField(
         label=_("Countries concerned"),
         choices=partial(country_choices, blank=False),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
+        # The shared checkbox list (templates/_form.html bounds it, static/js/checklist.js adds
+        # a filter box when JavaScript runs), as on the organizations' application form.
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "filterable"}),
+        help_text=_("Tick every country concerned."),
     )
     field_order = ["title", "description", "issue_area", "countries", "email", "wants_answer"]
 
