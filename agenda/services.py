@@ -40,6 +40,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, IssueArea
 from campaigns.signing import digest_token
+from foundation.errors import DomainError
 from foundation.mailbox import email_digest
 from members.models import Decision, Membership, Organization, User
 from members.services import (
@@ -64,7 +65,7 @@ NOTICE_BATCH = 500
 ANSWER_SCOPE_PREFIX = "agenda:"
 
 
-class AgendaError(Exception):
+class AgendaError(DomainError):
     """An agenda rule was broken; the message is shown to the person who tried."""
 
 

@@ -384,6 +384,7 @@ def _paths() -> dict[str, Any]:
                         **_problem_response("No open petition has this short name."),
                     },
                     "405": _ref("responses", "MethodNotAllowed"),
+                    "409": _problem_response("The petition closed while the request was handled."),
                     "413": _ref("responses", "ContentTooLarge"),
                     "415": _ref("responses", "UnsupportedMediaType"),
                     "429": _ref("responses", "TooManyRequests"),

@@ -29,13 +29,14 @@ from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyHeader, HttpBearer
 from pydantic import AfterValidator, ConfigDict
 
-from api import selectors, services
+from api import problems, selectors, services
 from api.models import ApiToken
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.forms import SignatureForm
 from campaigns.models import Petition, Signature
 from campaigns.signing import email_domain
+from foundation.errors import DomainError
 from foundation.ratelimit import RateLimited, keyed_hash, limit
 
 MEDIA_TYPE = "application/hal+json"
@@ -107,6 +108,12 @@ def _error(request: HttpRequest, error: OsdiError) -> HttpResponse:
 @api.exception_handler(OsdiError)
 def _on_osdi_error(request: HttpRequest, exc: OsdiError) -> HttpResponse:
     return _error(request, exc)
+
+
+@api.exception_handler(DomainError)
+def _on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    status, _title = problems.domain_status(exc)
+    return _error(request, OsdiError(status, str(exc)))
 
 
 @api.exception_handler(AuthenticationError)
@@ -353,6 +360,7 @@ ERRORS: dict[int, type[Schema]] = {
     401: OsdiStatus,
     403: OsdiStatus,
     404: OsdiStatus,
+    409: OsdiStatus,
     429: OsdiStatus,
 }
 
@@ -771,13 +779,12 @@ def record_signature_helper(
         (code[:2].lower() for code in body.person.languages_spoken if code[:2].lower() in ours),
         translation.get_language() or settings.LANGUAGE_CODE,
     )
-    try:
-        with translation.override(language):  # the confirmation mail in the person's language
-            campaign_services.signature_create(
-                petition=found, **form.signature_data(source_slug=organization.slug)
-            )
-    except campaign_services.CampaignError as exc:
-        raise OsdiError(404, str(exc)) from None
+    # A refusal of the service (the petition closed since we looked it up: 409) is answered by
+    # its kind in _on_domain_error.
+    with translation.override(language):  # the confirmation mail in the person's language
+        campaign_services.signature_create(
+            petition=found, **form.signature_data(source_slug=organization.slug)
+        )
     return Status(
         202,
         _status_body(

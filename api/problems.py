@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from foundation import errors
 from foundation.ratelimit import RateLimited, too_many_requests
 
 CONTENT_TYPE = "application/problem+json"
@@ -78,6 +79,29 @@ def not_found(detail: str | None = None) -> Problem:
     return Problem(status=404, title="Not Found", detail=detail or _("There is nothing here."))
 
 
+# A domain error's kind decides its status; an error of no kind is a rule about the input.
+_KINDS: tuple[tuple[type[errors.DomainError], int, str], ...] = (
+    (errors.NotFound, 404, "Not Found"),
+    (errors.Forbidden, 403, "Forbidden"),
+    (errors.Conflict, 409, "Conflict"),
+)
+
+
+def domain_status(error: errors.DomainError) -> tuple[int, str]:
+    """(status, title) of a service's refusal, by its kind (foundation/errors.py)."""
+    for kind, status, title in _KINDS:
+        if isinstance(error, kind):
+            return status, title
+    return 400, "Invalid input"
+
+
+def from_domain_error(error: errors.DomainError) -> Problem:
+    status, title = domain_status(error)
+    if status == 400:
+        return invalid_body(str(error))
+    return Problem(status=status, title=title, detail=str(error))
+
+
 def method_not_allowed(allowed: Sequence[str]) -> Problem:
     return Problem(
         status=405,
@@ -123,6 +147,8 @@ def allow(*methods: str) -> Callable[[ViewFunc], ViewFunc]:
                 return view(request, *args, **kwargs)
             except Problem as problem:
                 return problem.response()
+            except errors.DomainError as error:  # a service refused: its kind is the status
+                return from_domain_error(error).response()
             except RateLimited as exc:
                 return too_many_requests(request, exc.retry_after, exc.scope)
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from api.models import ApiToken
 from campaigns.models import SupporterExport
+from foundation.errors import DomainError
 from members.access import admin_backs
 from members.models import Organization, User
 
@@ -27,7 +28,7 @@ _TOKEN = re.compile(r"^coa_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class TokenError(Exception):
+class TokenError(DomainError):
     """A rule about tokens was broken; the message is shown to the admin who tried."""
 
 

@@ -122,11 +122,9 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     # The same budgets as the sign page: without a solved proof of work, the shared budget of
     # posts without one (no form token here: an API client has no page to age one on).
     sign_limits(request, email=form.cleaned_data["email"], pow_verified=form.pow_verified)
-    try:
-        services.signature_create(petition=petition, **form.signature_data(source_slug=source_slug))
-    except services.CampaignError as exc:
-        # The service refuses only a petition that closed since we looked it up.
-        raise problems.not_found(str(exc)) from None
+    # A refusal of the service (the petition closed since we looked it up: 409) becomes problem
+    # details by its kind in problems.allow.
+    services.signature_create(petition=petition, **form.signature_data(source_slug=source_slug))
     return _accepted()
 
 

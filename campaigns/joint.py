@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, CoSponsorship, JointAct, JointActAnswer
+from foundation.errors import DomainError
 from members.models import Membership, Organization, User
 from members.services import organization_language
 from outbox.services import email_enqueue_template
@@ -43,7 +44,7 @@ EDITOR_ROLES: set[str] = {Membership.Role.ADMIN, Membership.Role.EDITOR}
 PROPOSALS_PER_DAY = 10
 
 
-class JointActError(Exception):
+class JointActError(DomainError):
     """A joint-act rule was broken; the message is shown to the person who tried."""
 
 

@@ -27,6 +27,7 @@ from evidence.models import (
     Term,
 )
 from evidence.vocabularies import FIELDS, lists_for
+from foundation.errors import DomainError
 from members.models import Membership, Organization, User
 from outbox.selectors import emails_to_mailbox_count
 from outbox.services import email_enqueue_template
@@ -43,7 +44,7 @@ _SALT = "evidence.report"
 _MAILBOX_LOCK = 0x5168  # campaigns' signer-mail lock is 0x5167
 
 
-class EvidenceError(Exception):
+class EvidenceError(DomainError):
     """A domain error: views show it on the form, the database is left as it was."""
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from foundation.errors import DomainError
 from foundation.ratelimit import keyed_hash
 from foundation.sealed import public_key_parse
 from members.models import Decision, Invitation, Membership, Organization, User, Vote
@@ -31,7 +32,7 @@ from members.selectors import (
 from outbox.services import email_enqueue_template
 
 
-class MembershipError(Exception):
+class MembershipError(DomainError):
     """A rule of the coalition was broken; the message is shown to the person who tried."""
 
 

@@ -29,6 +29,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns.models import Campaign, CoSponsorship, JointAct, OutcomeEvent, Petition, Signature
 from campaigns.services import after_confirm_register, outcome_system
 from campaigns.signing import token_make
+from foundation.errors import DomainError
 from members.models import Membership, Organization, User
 from outbox.models import Email
 from outbox.services import (
@@ -53,7 +54,7 @@ NIGHT_HOURS = range(0, 7)  # local time of the recipient: 22:00-07:00 counts as 
 NIGHT_HOURS_EVENING = range(22, 24)
 
 
-class OutreachError(Exception):
+class OutreachError(DomainError):
     """An outreach rule was broken; the message is shown to the person who tried."""
 
 
@@ -701,7 +702,9 @@ def reply_record(
     first_sent = _first_letter_sent(campaign_id=campaign_id, contact=contact, letter=letter)
     if first_sent is not None and received_at < first_sent:
         raise OutreachError(
-            _("A reply cannot be dated before the first letter to this recipient was sent (%(sent)s).")
+            _(
+                "A reply cannot be dated before the first letter to this recipient was sent (%(sent)s)."
+            )
             % {"sent": timezone.localtime(first_sent).strftime("%Y-%m-%d %H:%M")}
         )
     reply = Reply.objects.create(

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import joint
 from campaigns.models import Campaign, JointAct, OutcomeEvent, Signature
+from foundation.errors import DomainError
 from members.models import Membership, Organization, User
 from outbox.services import email_enqueue
 from outbox.suppression import (
@@ -40,7 +41,7 @@ MAIL_KIND = "updates.update"
 _LINK_MARK = "UNSUBSCRIBE-LINK-8f3b2c"  # stands in for each signer's own link while rendering
 
 
-class UpdateError(Exception):
+class UpdateError(DomainError):
     """Shown to the person who tried."""
 
 

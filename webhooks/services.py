@@ -43,6 +43,7 @@ from campaigns.models import (
     SupporterConsent,
     SupporterExport,
 )
+from foundation.errors import DomainError
 from foundation.sealed import sealer
 from members.access import admin_backs
 from members.models import Membership, Organization, User
@@ -75,7 +76,7 @@ EVENT_CHOICES = [
 PERSON_EVENTS = {events.SIGNATURE_CONFIRMED, events.PERSON_WITHDRAWN, events.PERSON_ERASED}
 
 
-class WebhookError(Exception):
+class WebhookError(DomainError):
     """A webhook rule was broken; the message is shown to the person who tried."""
 
 

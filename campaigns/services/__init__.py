@@ -18,7 +18,10 @@ from campaigns.services._common import (
     ADMIN_ONLY,
     EDITOR_ROLES,
     RESERVED_SLUGS,
+    CampaignConflict,
     CampaignError,
+    CampaignForbidden,
+    CampaignNotFound,
 )
 from campaigns.services.campaigns import (
     ISSUE_AREAS,
@@ -63,7 +66,10 @@ __all__ = [
     "RESERVED_SLUGS",
     "SIGNER_MAIL_KINDS",
     "AfterConfirm",
+    "CampaignConflict",
     "CampaignError",
+    "CampaignForbidden",
+    "CampaignNotFound",
     "after_confirm_register",
     "after_confirm_url",
     "campaign_close",

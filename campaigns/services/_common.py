@@ -6,14 +6,28 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, CoSponsorship, Petition
+from foundation.errors import Conflict, DomainError, Forbidden, NotFound
 from members.models import Membership, Organization, User
 
 EDITOR_ROLES: set[str] = {Membership.Role.ADMIN, Membership.Role.EDITOR}
 ADMIN_ONLY: set[str] = {Membership.Role.ADMIN}
 
 
-class CampaignError(Exception):
-    """A campaign rule was broken; the message is shown to the person who tried."""
+class CampaignError(DomainError):
+    """A campaign rule was broken; the message is shown to the person who tried. As such, the
+    input was not valid (400 in the APIs); the subclasses below say when it is something else."""
+
+
+class CampaignForbidden(CampaignError, Forbidden):
+    """The person or organization may not do this (403)."""
+
+
+class CampaignConflict(CampaignError, Conflict):
+    """The campaign, petition or invitation is in a state that does not allow this (409)."""
+
+
+class CampaignNotFound(CampaignError, NotFound):
+    """A link or record that no longer exists (404)."""
 
 
 # --- who may act ------------------------------------------------------------------------------
@@ -21,14 +35,14 @@ class CampaignError(Exception):
 
 def _require_role(user: User, organization: Organization, roles: set[str]) -> None:
     if not Membership.objects.filter(user=user, organization=organization, role__in=roles).exists():
-        raise CampaignError(_("You cannot act for %(name)s.") % {"name": organization.name})
+        raise CampaignForbidden(_("You cannot act for %(name)s.") % {"name": organization.name})
 
 
 def _require_cosponsor(campaign: Campaign, organization: Organization) -> None:
     if not CoSponsorship.objects.filter(
         campaign=campaign, organization=organization, status=CoSponsorship.Status.ACCEPTED
     ).exists():
-        raise CampaignError(_("Only the campaign's co-sponsors can do this."))
+        raise CampaignForbidden(_("Only the campaign's co-sponsors can do this."))
 
 
 def _accepted_count(campaign: Campaign) -> int:

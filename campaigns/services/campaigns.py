@@ -18,7 +18,9 @@ from campaigns.models import Campaign, CampaignRevision, CoSponsorship, IssueAre
 from campaigns.services._common import (
     ADMIN_ONLY,
     EDITOR_ROLES,
+    CampaignConflict,
     CampaignError,
+    CampaignForbidden,
     _accepted_count,
     _require_cosponsor,
     _require_role,
@@ -64,7 +66,7 @@ def campaign_create(
 ) -> Campaign:
     """A member organization starts a campaign; it is its first (equal) co-sponsor."""
     if not organization.is_member:
-        raise CampaignError(_("Only coalition members can start campaigns."))
+        raise CampaignForbidden(_("Only coalition members can start campaigns."))
     _require_role(user, organization, EDITOR_ROLES)
     title = title_en or title_ru
     if not title.strip():
@@ -123,7 +125,7 @@ def campaign_update(
     _require_cosponsor(campaign, organization)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == Campaign.Status.CLOSED:
-        raise CampaignError(_("A closed campaign can no longer be edited."))
+        raise CampaignConflict(_("A closed campaign can no longer be edited."))
     diff: dict[str, list[str]] = {}
     for field, new in changes.items():
         old = getattr(campaign, field)
@@ -151,7 +153,7 @@ def cosponsor_invite(
     _require_role(user, organization, EDITOR_ROLES)
     _require_cosponsor(campaign, organization)
     if campaign.status == Campaign.Status.CLOSED:
-        raise CampaignError(_("This campaign is closed."))
+        raise CampaignConflict(_("This campaign is closed."))
     if not invitee.is_member:
         raise CampaignError(_("Only coalition members can co-sponsor campaigns."))
     existing = CoSponsorship.objects.filter(campaign=campaign, organization=invitee).first()
@@ -159,7 +161,7 @@ def cosponsor_invite(
         CoSponsorship.Status.INVITED,
         CoSponsorship.Status.ACCEPTED,
     }:
-        raise CampaignError(_("%(name)s is already invited.") % {"name": invitee.name})
+        raise CampaignConflict(_("%(name)s is already invited.") % {"name": invitee.name})
     if existing is None:
         cosponsorship = CoSponsorship.objects.create(campaign=campaign, organization=invitee)
     else:
@@ -188,7 +190,7 @@ def cosponsor_respond(*, cosponsorship: CoSponsorship, user: User, accept: bool)
     _require_role(user, cosponsorship.organization, ADMIN_ONLY)
     cosponsorship = CoSponsorship.objects.select_for_update().get(pk=cosponsorship.pk)
     if cosponsorship.status != CoSponsorship.Status.INVITED:
-        raise CampaignError(_("This invitation has already been answered."))
+        raise CampaignConflict(_("This invitation has already been answered."))
     cosponsorship.status = (
         CoSponsorship.Status.ACCEPTED if accept else CoSponsorship.Status.DECLINED
     )
@@ -217,7 +219,7 @@ def cosponsor_withdraw(*, campaign: Campaign, organization: Organization, user: 
         campaign=campaign, organization=organization, status=CoSponsorship.Status.ACCEPTED
     )
     if not cosponsorship.update(status=CoSponsorship.Status.WITHDRAWN, responded_at=timezone.now()):
-        raise CampaignError(_("Your organization does not co-sponsor this campaign."))
+        raise CampaignConflict(_("Your organization does not co-sponsor this campaign."))
     if (
         campaign.status == Campaign.Status.LIVE
         and _accepted_count(campaign) < settings.CAMPAIGN_MIN_COSPONSORS
@@ -239,10 +241,10 @@ def campaign_go_live(*, campaign: Campaign, organization: Organization, user: Us
         Campaign.Status.GATHERING,
         Campaign.Status.PAUSED,
     }:
-        raise CampaignError(_("This campaign cannot go live from its current state."))
+        raise CampaignConflict(_("This campaign cannot go live from its current state."))
     needed = settings.CAMPAIGN_MIN_COSPONSORS
     if _accepted_count(campaign) < needed:
-        raise CampaignError(
+        raise CampaignConflict(
             _("A campaign goes live only with at least %(n)d co-sponsoring organizations.")
             % {"n": needed}
         )

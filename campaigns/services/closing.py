@@ -12,6 +12,7 @@ from campaigns.models import Campaign, CampaignEndorsement, JointAct, OutcomeEve
 from campaigns.services._common import (
     ADMIN_ONLY,
     EDITOR_ROLES,
+    CampaignConflict,
     CampaignError,
     _require_cosponsor,
     _require_role,
@@ -40,7 +41,7 @@ def campaign_close_propose(
     _require_cosponsor(campaign, organization)
     _check_result(result, result_summary)
     if campaign.status == Campaign.Status.CLOSED:
-        raise CampaignError(_("This campaign is already closed."))
+        raise CampaignConflict(_("This campaign is already closed."))
     summary = result_summary.strip()
     try:
         return joint.joint_act_propose(
@@ -100,7 +101,7 @@ def _campaign_close_apply(
     _check_result(result, result_summary)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == Campaign.Status.CLOSED:
-        raise CampaignError(_("This campaign is already closed."))
+        raise CampaignConflict(_("This campaign is already closed."))
     campaign.status = Campaign.Status.CLOSED
     campaign.result = result
     campaign.result_summary = result_summary.strip()
@@ -128,11 +129,11 @@ def campaign_request_endorsement(
     _require_role(user, organization, ADMIN_ONLY)
     _require_cosponsor(campaign, organization)
     if campaign.endorsed_at is not None:
-        raise CampaignError(_("The coalition has already endorsed this campaign."))
+        raise CampaignConflict(_("The coalition has already endorsed this campaign."))
     if CampaignEndorsement.objects.filter(
         campaign=campaign, decision__status=Decision.Status.OPEN
     ).exists():
-        raise CampaignError(_("An endorsement vote on this campaign is already open."))
+        raise CampaignConflict(_("An endorsement vote on this campaign is already open."))
     try:
         decision = decision_open(
             kind=Decision.Kind.ENDORSE_CAMPAIGN,

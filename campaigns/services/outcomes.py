@@ -15,6 +15,7 @@ from campaigns.models import Campaign, OutcomeEvent
 from campaigns.services._common import (
     EDITOR_ROLES,
     CampaignError,
+    CampaignForbidden,
     _require_cosponsor,
     _require_role,
 )
@@ -59,7 +60,7 @@ def outcome_record(
     """A co-sponsor (or platform staff, with no organization) records what the campaign achieved."""
     if organization is None:
         if not user.is_staff:
-            raise CampaignError(_("Only co-sponsors and platform staff record outcomes."))
+            raise CampaignForbidden(_("Only co-sponsors and platform staff record outcomes."))
     else:
         _require_role(user, organization, EDITOR_ROLES)
         _require_cosponsor(campaign, organization)
@@ -95,7 +96,7 @@ def outcome_update(
 ) -> OutcomeEvent:
     """Platform staff correct any recorded event (system events included). None: unchanged."""
     if not user.is_staff:
-        raise CampaignError(_("Only platform staff correct recorded outcomes."))
+        raise CampaignForbidden(_("Only platform staff correct recorded outcomes."))
     event = OutcomeEvent.objects.select_for_update().get(pk=event.pk)
     changes = {
         "kind": kind,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import events, selectors, signing
 from campaigns.models import Petition, Signature, SignatureCountDelta, SupporterConsent
-from campaigns.services._common import CampaignError
+from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
 from members.models import Organization
 from outbox.selectors import emails_to_mailbox_count
@@ -94,7 +94,7 @@ def signature_create(
     (`selectors.campaign_cosponsors`) to build the form; saves reading them again per signature.
     """
     if not petition.is_open:
-        raise CampaignError(_("This petition is closed."))
+        raise CampaignConflict(_("This petition is closed."))
     if cosponsors is None:
         cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
     cosponsor_ids = {org.pk for org in cosponsors}
@@ -196,7 +196,7 @@ def after_confirm_url(signature: Signature) -> str | None:
 def _signature_by_token(token: str, purpose: str, max_age: timedelta | None) -> Signature:
     signature_id = signing.token_read(token, purpose, max_age)
     if signature_id is None:
-        raise CampaignError(_("This link is not valid or has expired."))
+        raise CampaignNotFound(_("This link is not valid or has expired."))
     signature = (
         Signature.objects.select_for_update()
         .select_related("petition__campaign")
@@ -204,7 +204,7 @@ def _signature_by_token(token: str, purpose: str, max_age: timedelta | None) -> 
         .first()
     )
     if signature is None:
-        raise CampaignError(_("This signature no longer exists."))
+        raise CampaignNotFound(_("This signature no longer exists."))
     return signature
 
 
@@ -227,7 +227,7 @@ def signature_confirm(
     if signature.status == Signature.Status.CONFIRMED:
         return signature
     if not signature.petition.is_open:
-        raise CampaignError(_("This petition is closed."))
+        raise CampaignConflict(_("This petition is closed."))
     exposure = selectors.DISPLAY_EXPOSURE
     if display is not None:
         if display not in exposure or exposure.index(display) > exposure.index(signature.display):

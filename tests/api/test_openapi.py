@@ -72,7 +72,7 @@ def test_signing_body_documents_every_form_field(document):
 
 def test_every_response_is_documented_with_problem_details(document):
     operation = document["paths"]["/api/v1/petitions/{slug}/signatures"]["post"]
-    assert set(operation["responses"]) == {"202", "400", "404", "405", "413", "415", "429"}
+    assert set(operation["responses"]) == {"202", "400", "404", "405", "409", "413", "415", "429"}
     responses = document["components"]["responses"]
     for name in ("BadRequest", "NotFound", "ContentTooLarge", "TooManyRequests"):
         assert "application/problem+json" in responses[name]["content"]
