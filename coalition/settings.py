@@ -104,7 +104,7 @@ if not SECRET_KEY:
         )
 
 # Personal data of signers is encrypted at rest with these Fernet keys, newest first (see
-# privacy/crypto.py). Generate one: python -c "from cryptography.fernet import Fernet;
+# foundation/crypto.py). Generate one: python -c "from cryptography.fernet import Fernet;
 # print(Fernet.generate_key().decode())"
 ENCRYPTION_KEYS = env_list("COALITION_ENCRYPTION_KEYS", [])
 if not ENCRYPTION_KEYS:
@@ -704,12 +704,18 @@ if not DEBUG and not TESTING:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- Logging: JSON lines with request ids, never personal data ----------------------------
+# Error reports (a debug page, a mail to admins) hold no request headers, cookies, posted fields,
+# frame variables or secret path arguments (coalition/logs.py).
+DEFAULT_EXCEPTION_REPORTER = "coalition.logs.PrivacyExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "coalition.logs.PrivacyExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "coalition.middleware.RequestIdFilter"},
         "redacted_path": {"()": "coalition.middleware.RedactedPathFilter"},
+        # On every handler: no address, user agent, query or token in any line (coalition/logs.py).
+        "privacy": {"()": "coalition.logs.PrivacyFilter"},
     },
     "formatters": {
         "json": {
@@ -721,7 +727,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "privacy"],
             "formatter": os.environ.get("COALITION_LOG_FORMAT", "plain" if DEBUG else "json"),
         }
     },
@@ -730,6 +736,10 @@ LOGGING = {
         # Access lines come from coalition.access (AccessLogMiddleware), without tokens, client
         # addresses or user agents; Django's own error lines get the same redacted path.
         "django.request": {"level": "ERROR", "filters": ["redacted_path"]},
+        # Django's own defaults would also hang its console and mail_admins handlers here, which
+        # lack the privacy filter: ours replace them (error reports: DEFAULT_EXCEPTION_REPORTER).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.security": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
     },
