@@ -14,6 +14,7 @@ from campaigns import pow
 from campaigns.models import Campaign, IssueArea
 from foundation.countries import country_choices
 from foundation.mailbox import email_validate
+from foundation.nojs import NoJsCostMixin
 
 _MARKUP = re.compile(r"[<>{}]|https?://|www\.", re.IGNORECASE)
 MAX_COUNTRIES = 10
@@ -26,9 +27,10 @@ def _plain(value: str) -> str:
     return value
 
 
-class _AntiBotForm(forms.Form):
-    """The sign form's defences: a honeypot and the optional ALTCHA proof of work (the view
-    limits posts without a solved one much harder, so the form works without JavaScript)."""
+class _AntiBotForm(NoJsCostMixin, forms.Form):
+    """The sign form's defences: a honeypot, the optional ALTCHA proof of work, and without it
+    the aged single-use form token and shared budget (foundation/nojs.py), so the form works
+    without JavaScript (Tor Browser at "Safest") at a price a flood pays and a person does not."""
 
     email = forms.EmailField(
         label=_("Email"),
@@ -91,6 +93,7 @@ class ProposalForm(_AntiBotForm):
         widget=forms.CheckboxSelectMultiple(attrs={"class": "filterable"}),
         help_text=_("Tick every country concerned."),
     )
+    nojs_purpose = "agenda_propose"
     field_order = ["title", "description", "issue_area", "countries", "email", "wants_answer"]
 
     def clean_title(self) -> str:
@@ -110,7 +113,7 @@ class ProposalForm(_AntiBotForm):
 
 
 class SupportForm(_AntiBotForm):
-    pass
+    nojs_purpose = "agenda_support"
 
 
 class ModerationForm(forms.Form):

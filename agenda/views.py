@@ -26,9 +26,9 @@ from agenda.forms import (
 from agenda.models import AnswerMotion, Proposal
 from campaigns import pow
 from campaigns import selectors as campaign_selectors
-from campaigns.limits import sign_limits
+from campaigns.limits import sign_ip_limit, sign_limits
 from campaigns.models import IssueArea
-from foundation.ratelimit import limit
+from foundation.ratelimit import is_onion_request, limit
 from members import access
 from members.models import Organization
 
@@ -77,9 +77,13 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _anti_bot(request: HttpRequest, form: ProposalForm | SupportForm) -> None:
-    """The sign form's budgets: per address first, then per domain or the stricter no-PoW ones."""
+def _anti_bot(request: HttpRequest, form: ProposalForm | SupportForm) -> bool:
+    """The sign form's price, for a valid form: a solved proof of work, or else the aged form
+    token (False, with the reason on the form, when it fails); then the signing budgets."""
+    if not (form.pow_verified or form.nojs_token_check()):
+        return False
     sign_limits(request, email=form.cleaned_data["email"], pow_verified=form.pow_verified)
+    return True
 
 
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -92,22 +96,22 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not supportable:
             form.add_error(None, _("This proposal does not take supports."))
         else:
-            limit(request, scope="sign_ip")
+            sign_ip_limit(request)
             if form.is_valid():
                 done = reverse("agenda:sent")
                 if form.is_bot:
-                    return redirect(done)
-                _anti_bot(request, form)
-                try:
-                    services.support_create(
-                        proposal=proposal,
-                        email=form.cleaned_data["email"],
-                        wants_answer=form.cleaned_data["wants_answer"],
-                    )
-                except services.AgendaError as exc:
-                    form.add_error(None, str(exc))
-                else:
-                    return redirect(done)
+                    return redirect(done)  # look like success; write nothing
+                if _anti_bot(request, form):
+                    try:
+                        services.support_create(
+                            proposal=proposal,
+                            email=form.cleaned_data["email"],
+                            wants_answer=form.cleaned_data["wants_answer"],
+                        )
+                    except services.AgendaError as exc:
+                        form.add_error(None, str(exc))
+                    else:
+                        return redirect(done)
     context = {
         "proposal": proposal,
         "form": form,
@@ -124,26 +128,28 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_create(request: HttpRequest) -> HttpResponse:
     form = ProposalForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        limit(request, scope="agenda_propose")
+        # Per address, except under the onion host where every visitor has the same one.
+        if not is_onion_request(request):
+            limit(request, scope="agenda_propose")
         if form.is_valid():
             done = reverse("agenda:sent")
             if form.is_bot:
-                return redirect(done)
-            _anti_bot(request, form)
-            data = form.cleaned_data
-            try:
-                services.proposal_create(
-                    title=data["title"],
-                    description=data["description"],
-                    issue_area=data["issue_area"],
-                    countries=data["countries"],
-                    email=data["email"],
-                    wants_answer=data["wants_answer"],
-                )
-            except services.AgendaError as exc:
-                form.add_error(None, str(exc))
-            else:
-                return redirect(done)
+                return redirect(done)  # look like success; write nothing
+            if _anti_bot(request, form):
+                data = form.cleaned_data
+                try:
+                    services.proposal_create(
+                        title=data["title"],
+                        description=data["description"],
+                        issue_area=data["issue_area"],
+                        countries=data["countries"],
+                        email=data["email"],
+                        wants_answer=data["wants_answer"],
+                    )
+                except services.AgendaError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    return redirect(done)
     return render(
         request,
         "agenda/proposal_form.html",

@@ -255,3 +255,49 @@ def test_list_filters_by_status_and_area(area: IssueArea, coalition: Coalition) 
     assert (
         proposal.title not in Client().get(reverse("agenda:list") + "?area=visas").content.decode()
     )
+
+
+def _aged_token(purpose: str, age: int = 120) -> str:
+    """A form token as the page rendered it ``age`` seconds ago (foundation/nojs.py)."""
+    import secrets
+    import time
+
+    from django.core import signing
+
+    payload = {"p": purpose, "n": secrets.token_urlsafe(12), "t": int(time.time()) - age}
+    return signing.dumps(payload, salt="foundation.nojs")
+
+
+@pytest.mark.nojs_cost
+def test_without_javascript_a_proposal_pays_the_aged_form_token(area: IssueArea) -> None:
+    before = _rows()
+    response = Client().post(reverse("agenda:propose"), {**GOOD, "nojs": "forged"})
+    assert response.status_code == 400
+    assert "open too long or was changed" in response.content.decode()
+    fast = Client().post(
+        reverse("agenda:propose"), {**GOOD, "nojs": _aged_token("agenda_propose", age=0)}
+    )
+    assert fast.status_code == 400
+    assert _rows() == before
+    # A token of the sign form is no token of this one.
+    other = Client().post(reverse("agenda:propose"), {**GOOD, "nojs": _aged_token("sign")})
+    assert other.status_code == 400 and _rows() == before
+    ok = Client().post(reverse("agenda:propose"), {**GOOD, "nojs": _aged_token("agenda_propose")})
+    assert ok.status_code == 302
+    assert Proposal.objects.count() == 1
+
+
+@pytest.mark.nojs_cost
+def test_without_javascript_a_support_pays_the_aged_form_token(
+    area: IssueArea, coalition: Coalition
+) -> None:
+    proposal = open_proposal(area, coalition)
+    url = reverse("agenda:proposal", args=[proposal.pk])
+    before = _rows()
+    assert Client().post(url, {"email": "x@example.org", "nojs": "forged"}).status_code == 400
+    assert _rows() == before
+    token = _aged_token("agenda_support")
+    assert Client().post(url, {"email": "x@example.org", "nojs": token}).status_code == 302
+    assert Support.objects.filter(is_proposer=False).count() == 1
+    # The same token again (a replay) is refused.
+    assert Client().post(url, {"email": "y@example.org", "nojs": token}).status_code == 400
