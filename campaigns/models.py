@@ -121,6 +121,10 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     went_live_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # High security (campaigns/services/security.py): the sign form asks for no city and shows
+    # no names, and signers' data is deleted HIGH_SECURITY_RETENTION_AFTER_CLOSE after closing.
+    # Any co-sponsor's admin switches it on; off only by all co-sponsors, and never once signed.
+    high_security = models.BooleanField(_("high security"), default=False)
 
     class Meta:
         verbose_name = _("campaign")
