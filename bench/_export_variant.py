@@ -18,7 +18,8 @@ from django.urls import include, path
 
 from campaigns import services
 from campaigns.models import Signature, SupporterConsent
-from campaigns.views import _campaign_for, _cell
+from campaigns.views import _campaign_for
+from foundation.csvsafe import csv_cell
 from members import access
 
 BATCH = 1000
@@ -52,10 +53,10 @@ def supporters_export_batched(request: HttpRequest, org: str, slug: str) -> Stre
         for name, email, country, city, petition_slug, confirmed_at in rows:
             writer.writerow(
                 [
-                    _cell(name),
-                    _cell(email),
+                    csv_cell(name),
+                    csv_cell(email),
                     country,
-                    _cell(city),
+                    csv_cell(city),
                     petition_slug,
                     confirmed_at.isoformat() if confirmed_at else "",
                 ]

@@ -53,6 +53,7 @@ from campaigns.models import (
 from foundation import uploads
 from foundation.forms_flow import form_flow
 from foundation.nojs import nojs_token_issue
+from foundation.csvsafe import csv_cell
 from foundation.ratelimit import limit
 from foundation.sealed import HEADER as SEALED_HEADER
 from foundation.sealed import seal_line, sealer
@@ -587,15 +588,6 @@ def outcome_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
     )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; make them plain text."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 EXPORT_BATCH = 1000  # rows per chunk sent (and per sealed line)
 
 
@@ -643,10 +635,10 @@ def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHtt
                 count += 1
                 writer.writerow(
                     [
-                        _cell(name),
-                        _cell(email),
+                        csv_cell(name),
+                        csv_cell(email),
                         country,
-                        _cell(city),
+                        csv_cell(city),
                         petition,
                         confirmed_at.isoformat() if confirmed_at else "",
                         "yes" if wants_updates else "no",  # the campaign's joint updates

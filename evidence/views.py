@@ -30,6 +30,7 @@ from evidence.forms import (
 )
 from evidence.models import CaseDesk, CaseReport, Term
 from evidence.vocabularies import label_for
+from foundation.csvsafe import csv_row
 from foundation.forms_flow import form_flow
 from foundation.ratelimit import limit
 from members import access
@@ -138,15 +139,17 @@ def _csv(data: dict[str, Any]) -> str:
         for row in rows:
             label = aggregates.label(row)
             writer.writerow(
-                [
+                csv_row(
+                    [
                     dimension,
                     row["key"],
-                    "'" + label if label[:1] in "=+-@" else label,
+                    label,
                     "" if row["reported"] is None else row["reported"],
                     "" if row["verified"] is None else row["verified"],
                     data["as_of"],
                     data["min_cell"],
-                ]
+                    ]
+                )
             )
     return out.getvalue()
 

@@ -29,6 +29,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns.models import Campaign, CoSponsorship, JointAct, OutcomeEvent, Petition, Signature
 from campaigns.services import after_confirm_register, outcome_system
 from campaigns.signing import token_make
+from foundation.csvsafe import csv_row
 from foundation.errors import DomainError
 from members.models import Membership, Organization, User
 from outbox.models import Email
@@ -593,7 +594,7 @@ def _names_csv(petition: Petition) -> str:
     )
     for signature in shown.order_by("confirmed_at").iterator():
         name = signature.public_name
-        writer.writerow(["'" + name if name[:1] in "=+-@" else name, str(signature.country)])
+        writer.writerow(csv_row([name, signature.country]))
     return out.getvalue()
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, CoSponsorship
 from members import access
+from foundation.csvsafe import csv_row
 from results import charts, selectors
 
 
@@ -24,9 +25,7 @@ def _csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) ->
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(
-            ["'" + str(c) if str(c)[:1] in "=+-@" else c for c in row]  # no spreadsheet formulas
-        )
+        writer.writerow(csv_row(row))
     return response
 
 
