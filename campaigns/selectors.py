@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -25,6 +26,7 @@ from campaigns.models import (
     SupporterConsent,
     SupporterExport,
 )
+from foundation.crypto import decrypt_many
 from members.models import Organization
 
 PUBLIC_STATUSES = [Campaign.Status.LIVE, Campaign.Status.PAUSED, Campaign.Status.CLOSED]
@@ -145,6 +147,20 @@ def petition_recent_signers(*, petition: Petition, limit: int = 10) -> list[str]
     return [s.public_name for s in signatures if s.public_name]
 
 
+def _supporters_consented(*, campaign: Campaign, organization: Organization) -> QuerySet[Any]:
+    """Confirmed signers of this campaign who consented to hear from this organization only:
+    the one place the export's consent rule is written."""
+    consented = SupporterConsent.objects.filter(signature=OuterRef("pk"), organization=organization)
+    return (
+        Signature.objects.filter(petition__campaign=campaign, status=Signature.Status.CONFIRMED)
+        .filter(Exists(consented))
+        .order_by("pk")
+        .values_list(
+            "name", "email", "country", "city", "petition__slug", "confirmed_at", "wants_updates"
+        )
+    )
+
+
 def supporters_for_export(
     *, campaign: Campaign, organization: Organization
 ) -> Iterator[tuple[Any, ...]]:
@@ -155,16 +171,60 @@ def supporters_for_export(
     million rows must not build a million model instances. Iterate inside a transaction so
     PostgreSQL streams from a cursor instead of materializing the result first (WITH HOLD).
     """
-    consented = SupporterConsent.objects.filter(signature=OuterRef("pk"), organization=organization)
-    return (
-        Signature.objects.filter(petition__campaign=campaign, status=Signature.Status.CONFIRMED)
-        .filter(Exists(consented))
-        .order_by("pk")
-        .values_list(
-            "name", "email", "country", "city", "petition__slug", "confirmed_at", "wants_updates"
-        )
-        .iterator(chunk_size=2000)
+    return _supporters_consented(campaign=campaign, organization=organization).iterator(
+        chunk_size=2000
     )
+
+
+def supporters_for_export_batches(
+    *, campaign: Campaign, organization: Organization, batch: int = 2000
+) -> Iterator[list[tuple[str, str, str, str, str, str, bool]]]:
+    """The same rows as ``supporters_for_export``, in lists of ``batch``, for a million-row
+    export: PostgreSQL sends them with ``COPY ... TO STDOUT`` (no per-row protocol round, no
+    type conversion) and the three encrypted columns of a batch are decrypted together
+    (``foundation.crypto.decrypt_many``). ``confirmed_at`` comes as ISO 8601 text (UTC).
+    Memory: one batch at a time, however many rows there are.
+    """
+    sql, params = _supporters_consented(
+        campaign=campaign, organization=organization
+    ).query.sql_with_params()
+    pending: list[list[str]] = []
+    with connection.cursor() as cursor:
+        # COPY's text format: fields split by tabs, \N for NULL, and no escapes in what these
+        # columns hold (Fernet tokens are URL-safe base64; slugs, country codes, timestamps).
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
+            tail = b""
+            for data in copy:
+                *lines, tail = (tail + bytes(data)).split(b"\n")
+                pending.extend(line.decode().split("\t") for line in lines)
+                if len(pending) >= batch:
+                    yield _export_batch(pending)
+                    pending = []
+    if pending:
+        yield _export_batch(pending)
+
+
+def _export_batch(raw: list[list[str]]) -> list[tuple[str, str, str, str, str, str, bool]]:
+    encrypted = [value for row in raw for value in (row[0], row[1], row[3])]
+    plain = decrypt_many(["" if v == "\\N" else v for v in encrypted])
+    rows = []
+    for n, (_name, _email, country, _city, slug, confirmed_at, wants) in enumerate(raw):
+        name, email, city = plain[3 * n : 3 * n + 3]
+        when = "" if confirmed_at == "\\N" else _iso(confirmed_at)
+        rows.append((name, email, country, city, slug, when, wants == "t"))
+    return rows
+
+
+def _iso(timestamp: str) -> str:
+    """PostgreSQL's text of a timestamptz in Django's UTC session ("2026-11-30 17:00:00.5+00")
+    as Python's isoformat() writes it ("2026-11-30T17:00:00.500000+00:00")."""
+    if not timestamp.endswith("+00"):
+        raise ValueError(f"expected a UTC timestamp, got {timestamp!r}")
+    date, _space, time = timestamp[:-3].partition(" ")
+    if "." in time:
+        seconds, fraction = time.split(".")
+        time = f"{seconds}.{fraction.ljust(6, '0')}"
+    return f"{date}T{time}+00:00"
 
 
 # --- what a signer is about to confirm ----------------------------------------------------------

@@ -622,30 +622,24 @@ def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHtt
             yield SEALED_HEADER
         writer.writerow(header)
         count = 0
-        with transaction.atomic():  # a streaming cursor, not a materialized result
-            for (
-                name,
-                email,
-                country,
-                city,
-                petition,
-                confirmed_at,
-                wants_updates,
-            ) in selectors.supporters_for_export(campaign=campaign, organization=organization):
-                count += 1
-                writer.writerow(
-                    [
+        with transaction.atomic():  # one consistent snapshot for the whole file
+            for batch in selectors.supporters_for_export_batches(
+                campaign=campaign, organization=organization, batch=EXPORT_BATCH
+            ):
+                count += len(batch)
+                writer.writerows(
+                    (
                         csv_cell(name),
                         csv_cell(email),
                         country,
                         csv_cell(city),
                         petition,
-                        confirmed_at.isoformat() if confirmed_at else "",
+                        confirmed_at,
                         "yes" if wants_updates else "no",  # the campaign's joint updates
-                    ]
+                    )
+                    for name, email, country, city, petition, confirmed_at, wants_updates in batch
                 )
-                if count % EXPORT_BATCH == 0:
-                    yield flush()
+                yield flush()
         if buffer.tell():
             yield flush()
         services.supporter_export_finish(export=export, rows=count)
