@@ -518,6 +518,12 @@ def motion_propose(
     reason = _check_reason(reason)
     if kind not in AnswerMotion.Kind.values:
         raise AgendaError(_("Choose an answer from the list."))
+    if kind != AnswerMotion.Kind.ADOPT and proposal.status != Proposal.Status.AWAITING:
+        # Before the threshold nobody owes an answer: a member could otherwise decline every
+        # new proposal before its supporters found it (spam and abuse are hidden, not declined).
+        raise AgendaError(
+            _("Only a proposal before the member organizations can be declined or merged.")
+        )
     if kind == AnswerMotion.Kind.MERGE:
         if campaign is None or campaign_selectors.campaign_public(slug=campaign.slug) is None:
             raise AgendaError(_("Choose a public campaign to merge it with."))

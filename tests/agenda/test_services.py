@@ -484,3 +484,18 @@ def test_retention_deletes_unconfirmed_proposals_and_supports(
     assert not Proposal.objects.filter(pk=stale.pk).exists()
     assert list(Support.objects.values_list("is_proposer", flat=True)) == [True]
     assert Proposal.objects.filter(pk=public.pk).exists()
+
+
+def test_a_proposal_still_gathering_support_cannot_be_declined(
+    area: IssueArea, coalition: Coalition
+) -> None:
+    proposal = open_proposal(area, coalition)
+    with pytest.raises(services.AgendaError):
+        services.motion_propose(
+            proposal=proposal,
+            organization=coalition.a,
+            user=coalition.admin_a,
+            kind=AnswerMotion.Kind.DECLINE,
+            reason="Not now.",
+        )
+    assert not AnswerMotion.objects.exists()
