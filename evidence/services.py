@@ -457,6 +457,7 @@ def summary_freeze(*, summary: EvidenceSummary, outcome: OutcomeEvent | None) ->
     return summary
 
 
+@transaction.atomic  # joins the caller's transaction; a caller in autocommit gets its own
 def on_outcome_recorded(*, outcome: OutcomeEvent) -> None:
     """Letters or a delivery went out: freeze the evidence attached to them (same transaction)."""
     summaries = EvidenceSummary.objects.select_for_update().filter(frozen_at__isnull=True)
