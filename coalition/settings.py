@@ -605,6 +605,8 @@ RATE_LIMITS = {
     # Signatures sent without a solved proof of work (JavaScript off, or the widget failed),
     # from everybody together: when spent, the page says so (foundation/nojs.py).
     "sign_nojs": os.environ.get("COALITION_RL_SIGN_NOJS", "300/h"),
+    # Case reports sent without a solved proof of work, from everybody together (evidence/limits.py).
+    "report_nojs": os.environ.get("COALITION_RL_REPORT_NOJS", "100/h"),
     # Per email domain, counting only posts with a solved proof of work (campaigns/limits.py).
     "sign_domain": os.environ.get("COALITION_RL_SIGN_DOMAIN", "600/h"),
     # Per email domain for posts without one: a flood of them cannot hold back the posts above.

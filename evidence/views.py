@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from campaigns import pow
-from campaigns.limits import sign_ip_limit, sign_limits
+from campaigns.limits import sign_ip_limit
 from campaigns.models import IssueArea
 from evidence import aggregates, charts, selectors, services
 from evidence.forms import (
@@ -28,6 +28,7 @@ from evidence.forms import (
     TermForm,
     TermRetireForm,
 )
+from evidence.limits import report_limits
 from evidence.models import CaseDesk, CaseReport, Term
 from evidence.vocabularies import label_for
 from foundation.csvsafe import csv_row
@@ -74,10 +75,10 @@ def report(request: HttpRequest, area: str) -> HttpResponse:
             done = reverse("evidence:sent")
             if form.is_bot:
                 return redirect(done)  # look like success; write nothing
-            # The signing budgets (campaigns/limits.py): a report costs what a signature costs,
+            # The signing budgets (evidence/limits.py): a report costs what a signature costs,
             # and without JavaScript the aged form token is the price (foundation/nojs.py).
             if form.pow_verified or form.nojs_token_check():
-                sign_limits(
+                report_limits(
                     request, email=form.cleaned_data["email"], pow_verified=form.pow_verified
                 )
                 try:
@@ -141,13 +142,13 @@ def _csv(data: dict[str, Any]) -> str:
             writer.writerow(
                 csv_row(
                     [
-                    dimension,
-                    row["key"],
-                    label,
-                    "" if row["reported"] is None else row["reported"],
-                    "" if row["verified"] is None else row["verified"],
-                    data["as_of"],
-                    data["min_cell"],
+                        dimension,
+                        row["key"],
+                        label,
+                        "" if row["reported"] is None else row["reported"],
+                        "" if row["verified"] is None else row["verified"],
+                        data["as_of"],
+                        data["min_cell"],
                     ]
                 )
             )

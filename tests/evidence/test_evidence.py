@@ -585,3 +585,28 @@ def test_a_summary_attached_to_letters_is_frozen_by_the_first_letter_wave(
         services.summary_attach(organization=live.orgs[0], user=live.admins[0],
                                 issue_area=IssueArea.objects.get(slug="vehicles"),
                                 letter_campaign=letters)  # fmt: skip
+
+
+@pytest.mark.nojs_cost
+def test_without_javascript_the_aged_form_token_is_the_price(
+    client: Client, settings: LazySettings, issue_area: IssueArea
+) -> None:
+    import re
+
+    url = reverse("evidence:report", args=[issue_area.slug])
+    token = re.search(r'name="nojs" value="([^"]+)"', client.get(url).content.decode())
+    assert token is not None
+
+    too_fast = _report(issue_area, client, nojs=token.group(1))
+    assert too_fast.status_code == 400
+    assert "quicker than anyone" in too_fast.content.decode()
+    assert not CaseReport.objects.exists()
+
+    settings.NOJS_MIN_SECONDS = 0  # as if the person had read and typed for a while
+    fresh = re.search(r'name="nojs" value="([^"]+)"', too_fast.content.decode())
+    assert fresh is not None
+    assert _report(issue_area, client, nojs=fresh.group(1)).status_code == 302
+    assert CaseReport.objects.count() == 1
+    replay = _report(issue_area, client, nojs=fresh.group(1), email="other@example.org")
+    assert replay.status_code == 400
+    assert CaseReport.objects.count() == 1
