@@ -1615,75 +1615,7 @@ def test_invitation_token_lets_the_invited_person_join(world: World) -> None:
     assert Membership.objects.get(user=newcomer).organization == world.a
 
 
-# --- provider webhooks ----------------------------------------------------------------------
-
-_WEBHOOKS = [
-    name
-    for _route, name, namespace, _p in _walk(get_resolver().url_patterns)
-    if namespace == "anymail"
-]
-# Mounted by include("anymail.urls") but never configured here: anymail raises
-# ImproperlyConfigured (or AnymailImproperlyInstalled) while building the view, a 500.
-_UNCONFIGURED_PROVIDER = (
-    "coalition/urls.py mounts every provider's webhook with include('anymail.urls'); providers "
-    "we do not use have no signing key, so anymail raises ImproperlyConfigured and the request "
-    "is a 500. Fix: mount only the provider in use, e.g. path('anymail/postmark/tracking/', "
-    "PostmarkTrackingWebhookView.as_view()) and path('anymail/postmark/inbound/', "
-    "PostmarkInboundWebhookView.as_view()) under the 'anymail' namespace."
-)
-_UNCONFIGURED = {
-    "anymail:amazon_ses_inbound_webhook",
-    "anymail:amazon_ses_tracking_webhook",
-    "anymail:brevo_inbound_webhook",
-    "anymail:mailersend_inbound_webhook",
-    "anymail:mailersend_tracking_webhook",
-    "anymail:mailgun_inbound_webhook",
-    "anymail:mailgun_tracking_webhook",
-    "anymail:mailtrap_inbound_webhook",
-    "anymail:postal_inbound_webhook",
-    "anymail:postal_tracking_webhook",
-    "anymail:resend_inbound_webhook",
-    "anymail:sendinblue_inbound_webhook",
-    "anymail:unisender_go_tracking_webhook",
-    "anymail:mandrill_webhook",
-    "anymail:mandrill_tracking_webhook",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            id=name,
-            marks=[pytest.mark.xfail(strict=True, reason=_UNCONFIGURED_PROVIDER)]
-            if name in _UNCONFIGURED
-            else [],
-        )
-        for name in _WEBHOOKS
-    ],
-)
-def test_webhook_without_credentials_is_refused(
-    db: None, settings: LazySettings, name: str
-) -> None:
-    # As deployed: anymail checks these basic-auth credentials (or the provider's signature).
-    settings.ANYMAIL = {"WEBHOOK_SECRET": "provider:webhook-secret"}
-    client = Client(raise_request_exception=False)
-    before = _snapshot()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # anymail warns about the refused request
-        response = client.post(reverse(name), data=b"{}", content_type="application/json")
-    assert response.status_code in {400, 403}
-    assert not _changed(before, _snapshot())
-
-
-_UNAUTHENTICATED_WEBHOOKS = (
-    "Nothing requires ANYMAIL_WEBHOOK_SECRET (settings, .env.example) and coalition/urls.py always "
-    "mounts anymail's webhooks, even for SMTP deployments: Postmark's inbound webhook then takes "
-    "an unauthenticated POST, and a 'reply' from an official's public address is shown on the "
-    "public campaign page. Fix: in settings, outside DEBUG/TESTING, raise ImproperlyConfigured "
-    "when ANYMAIL has no WEBHOOK_SECRET; in urls.py mount the webhooks only when it is set."
-)
+# --- provider webhooks: tests/outbox/test_provider_webhooks.py -------------------------
 
 
 def test_forged_reply_without_credentials_never_reaches_the_campaign_page(
