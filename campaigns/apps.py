@@ -10,5 +10,7 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from campaigns.services import register_decision_effects
+        from campaigns.services.security import register_joint_effects
 
         register_decision_effects()
+        register_joint_effects()

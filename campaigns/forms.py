@@ -194,8 +194,20 @@ class SignatureForm(NoJsCostMixin, forms.Form):
     # input. Optional: without JavaScript there is none, and the view limits such posts harder.
     altcha = forms.CharField(required=False, label=_("Anti-bot check"), widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, cosponsors: list[Organization] | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        cosponsors: list[Organization] | None = None,
+        high_security: bool = False,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
+        self.high_security = high_security
+        if high_security:
+            # A campaign in high security (campaigns/services/security.py) asks for no city and
+            # shows nobody's name: the fields are not even offered.
+            del self.fields["city"]
+            del self.fields["display"]
         self.pow_verified = False  # set by clean_altcha: True once a valid solution was spent
         self.cosponsors = list(cosponsors or [])
         for organization in self.cosponsors:
@@ -238,7 +250,9 @@ class SignatureForm(NoJsCostMixin, forms.Form):
     @property
     def cache_key(self) -> str:
         """What the unbound form's HTML depends on besides the language: the consent boxes."""
-        return "|".join(f"{o.slug}:{o.name}" for o in self.cosponsors)
+        return ("hs|" if self.high_security else "") + "|".join(
+            f"{o.slug}:{o.name}" for o in self.cosponsors
+        )
 
     @property
     def is_bot(self) -> bool:
@@ -257,8 +271,8 @@ class SignatureForm(NoJsCostMixin, forms.Form):
             "name": data["name"],
             "email": data["email"],
             "country": data["country"],
-            "city": data["city"],
-            "display": data["display"],
+            "city": data.get("city", ""),
+            "display": data.get("display", Signature.Display.ANONYMOUS),
             "updates": bool(data.get("updates")),
             "consents": self.consents(),
             "cosponsors": self.cosponsors,

@@ -50,10 +50,11 @@ from campaigns.models import (
     Petition,
     Signature,
 )
+from campaigns.services import security
 from foundation import uploads
+from foundation.csvsafe import csv_cell
 from foundation.forms_flow import form_flow
 from foundation.nojs import nojs_token_issue
-from foundation.csvsafe import csv_cell
 from foundation.ratelimit import limit
 from foundation.sealed import HEADER as SEALED_HEADER
 from foundation.sealed import seal_line, sealer
@@ -170,7 +171,11 @@ def _sign(
     page: page_cache.PublicPage,
 ) -> HttpResponse:
     cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
-    form = SignatureForm(request.POST or None, cosponsors=cosponsors)
+    form = SignatureForm(
+        request.POST or None,
+        cosponsors=cosponsors,
+        high_security=petition.campaign.high_security,
+    )
     source_slug = request.POST.get("source") or request.GET.get("source", "")
     cosponsor_slugs = {o.slug for o in cosponsors}
     if request.method != "POST":
@@ -409,6 +414,7 @@ def campaign_manage(request: HttpRequest, org: str, slug: str) -> HttpResponse:
             "answer_form": JointActAnswerForm(),
             "objection_hours": int(settings.JOINT_ACT_OBJECTION_PERIOD.total_seconds() // 3600),
             "min_cosponsors": settings.CAMPAIGN_MIN_COSPONSORS,
+            "high_security_days": settings.HIGH_SECURITY_RETENTION_AFTER_CLOSE.days,
             "site_url": settings.SITE_URL,
         },
     )
@@ -439,7 +445,9 @@ def campaign_edit(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> HttpResponse:
     """The small one-button actions of the workspace, each a single service call."""
     roles = (
-        access.ADMIN if action in {"accept", "decline", "withdraw", "endorse"} else access.EDITORS
+        access.ADMIN
+        if action in {"accept", "decline", "withdraw", "endorse", "high_security_on"}
+        else access.EDITORS
     )
     organization, campaign = _campaign_for(request, org, slug, roles=roles)
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
@@ -478,8 +486,33 @@ def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> H
             )
             messages.success(request, _("The coalition is asked to endorse the campaign."))
             return redirect(decision)
+        elif action == "high_security_on":
+            security.campaign_high_security_on(
+                campaign=campaign, organization=organization, user=user
+            )
+            messages.success(
+                request,
+                _(
+                    "High security is on. Signers give no city and no name is shown; their "
+                    "data is deleted soon after the campaign closes."
+                ),
+            )
+        elif action == "high_security_off":
+            security.campaign_high_security_off_propose(
+                campaign=campaign, organization=organization, user=user
+            )
+            messages.success(
+                request,
+                _(
+                    "Your proposal to switch high security off is sent to the other "
+                    "co-sponsors: it takes effect when every co-sponsor's admin approved it and "
+                    "nobody has signed."
+                ),
+            )
         else:
             raise Http404
+    except joint.JointActError as exc:
+        messages.error(request, str(exc))
     except services.CampaignError as exc:
         messages.error(request, str(exc))
     return redirect("campaigns:manage", org=organization.slug, slug=campaign.slug)

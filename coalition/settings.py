@@ -560,6 +560,10 @@ SIGNATURE_REMINDER_INTERVAL = timedelta(hours=env_int("COALITION_SIGNATURE_REMIN
 PERSONAL_DATA_RETENTION_AFTER_CLOSE = timedelta(
     days=env_int("COALITION_RETENTION_AFTER_CLOSE_DAYS", 90)
 )
+# Campaigns in high security (campaigns/services/security.py) keep signers' data this long.
+HIGH_SECURITY_RETENTION_AFTER_CLOSE = timedelta(
+    days=env_int("COALITION_HIGH_SECURITY_RETENTION_AFTER_CLOSE_DAYS", 7)
+)
 UNCONFIRMED_SIGNATURE_RETENTION = timedelta(
     days=env_int("COALITION_RETENTION_UNCONFIRMED_DAYS", 30)
 )

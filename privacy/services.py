@@ -12,6 +12,7 @@ from datetime import datetime
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns import events
@@ -89,9 +90,12 @@ def retention_purge(*, now: datetime | None = None) -> int:
     """Delete signers' personal data a set time after their campaign closed."""
     now = now or timezone.now()
     cutoff = now - settings.PERSONAL_DATA_RETENTION_AFTER_CLOSE
+    # High-security campaigns (campaigns/services/security.py) keep it a shorter time.
+    high_security_cutoff = now - settings.HIGH_SECURITY_RETENTION_AFTER_CLOSE
     purged = 0
     for campaign_id in Campaign.objects.filter(
-        status=Campaign.Status.CLOSED, closed_at__lt=cutoff
+        Q(closed_at__lt=cutoff) | Q(high_security=True, closed_at__lt=high_security_cutoff),
+        status=Campaign.Status.CLOSED,
     ).values_list("pk", flat=True):
         with transaction.atomic():
             # Closed campaigns' counts are final: delete without touching them.

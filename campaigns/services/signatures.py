@@ -95,6 +95,9 @@ def signature_create(
     """
     if not petition.is_open:
         raise CampaignConflict(_("This petition is closed."))
+    if petition.campaign.high_security:
+        # Whatever a form or an API client sent (services/security.py): no city, no name shown.
+        city, display = "", Signature.Display.ANONYMOUS
     if cosponsors is None:
         cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
     cosponsor_ids = {org.pk for org in cosponsors}

@@ -1,0 +1,99 @@
+"""High security for a campaign whose signers are at particular risk (issue 16).
+
+When it is on, the sign form asks for no city and shows no names (every signature anonymous),
+and signers' personal data is deleted ``HIGH_SECURITY_RETENTION_AFTER_CLOSE`` after the campaign
+closes instead of ``PERSONAL_DATA_RETENTION_AFTER_CLOSE`` (privacy/services.py).
+
+Who may switch it:
+
+- **On**: an admin of any co-sponsor, at any time: it only protects signers more. Switching it
+  on also anonymizes the signatures already given (city dropped, name no longer shown).
+- **Off**: only while nobody has signed, and only as a joint act every co-sponsor's admin
+  approves (campaigns/joint.py). Once anyone signed, never: they signed under its promise, and a
+  hostile insider or a stolen password must not be able to take it back. The act's effect checks
+  again, so a signature arriving while the act waits keeps it on.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from campaigns import joint, page_cache
+from campaigns.models import Campaign, JointAct, Signature
+from campaigns.services._common import (
+    ADMIN_ONLY,
+    EDITOR_ROLES,
+    CampaignConflict,
+    _require_cosponsor,
+    _require_role,
+)
+from members.models import Organization, User
+
+HIGH_SECURITY_OFF_ACT = "high_security_off"
+
+
+def _signed(campaign: Campaign) -> bool:
+    return Signature.objects.filter(petition__campaign=campaign).exists()
+
+
+@transaction.atomic
+def campaign_high_security_on(
+    *, campaign: Campaign, organization: Organization, user: User
+) -> Campaign:
+    """Switch high security on (an admin of a co-sponsor) and anonymize what was given so far."""
+    _require_role(user, organization, ADMIN_ONLY)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _require_cosponsor(campaign, organization)
+    if campaign.high_security:
+        return campaign
+    campaign.high_security = True
+    campaign.save(update_fields=["high_security"])
+    # Row by row: the city is encrypted per value, and a bulk update would store it unencrypted
+    # through no field at all. Few campaigns switch, once.
+    for signature in Signature.objects.select_for_update().filter(petition__campaign=campaign):
+        signature.city = ""
+        signature.display = Signature.Display.ANONYMOUS
+        signature.save(update_fields=["city", "display"])
+    page_cache.public_pages_changed(campaign_ids=[campaign.pk])
+    return campaign
+
+
+def campaign_high_security_off_propose(
+    *, campaign: Campaign, organization: Organization, user: User
+) -> JointAct:
+    """Propose switching it off: every co-sponsor's admin must approve, before anyone signs."""
+    _require_role(user, organization, EDITOR_ROLES)
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    if not campaign.high_security:
+        raise CampaignConflict(_("High security is not on for this campaign."))
+    if _signed(campaign):
+        raise CampaignConflict(
+            _("High security stays on: people have signed under its protection.")
+        )
+    return joint.joint_act_propose(
+        campaign=campaign,
+        organization=organization,
+        user=user,
+        kind=HIGH_SECURITY_OFF_ACT,
+        rule=JointAct.Rule.UNANIMOUS,
+        description=lambda: _(
+            "Switch high security off: the sign form asks for the city again and signers may "
+            "show their names; personal data is kept for the usual time after closing."
+        ),
+    )
+
+
+def _off_effect(act: JointAct) -> None:
+    campaign = Campaign.objects.select_for_update().get(pk=act.campaign_id)
+    if _signed(campaign):
+        raise joint.JointActError(
+            _("High security stays on: people have signed under its protection.")
+        )
+    campaign.high_security = False
+    campaign.save(update_fields=["high_security"])
+    page_cache.public_pages_changed(campaign_ids=[campaign.pk])
+
+
+def register_joint_effects() -> None:
+    joint.joint_act_kind_register(kind=HIGH_SECURITY_OFF_ACT, effect=_off_effect)
