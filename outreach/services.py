@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -289,18 +290,45 @@ def letter_campaign_create(
     campaign: Campaign,
     organization: Organization,
     user: User,
-    targets: list[Contact],
-    **fields: Any,
+    petition: Petition,
+    subject_en: str = "",
+    body_en: str = "",
+    subject_ru: str = "",
+    body_ru: str = "",
+    targeting: str = LetterCampaign.Targeting.FIXED,
+    targets: Iterable[Contact] = (),
+    institutions: Sequence[str] = (),
+    topic: str = "",
+    max_personal_length: int = 600,
+    hourly_cap: int = 30,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
 ) -> LetterCampaign:
     """A co-sponsor drafts a letter campaign and asks every co-sponsor to approve it.
 
     It starts as a draft (test mode): signers are not led to it and cannot send it until every
-    co-sponsor's admin approved this exact content.
+    co-sponsor's admin approved this exact content. The approval and the mode are never inputs.
     """
     _require_cosponsor_editor(campaign.pk, organization, user)
-    fields.pop("test_mode", None)  # a new letter campaign is always a draft
-    letter_campaign = LetterCampaign.objects.create(campaign=campaign, test_mode=True, **fields)
-    letter_campaign.targets.set(targets)
+    if petition.campaign_id != campaign.pk:
+        raise OutreachError(_("Choose a petition of this campaign."))
+    letter_campaign = LetterCampaign.objects.create(
+        campaign=campaign,
+        test_mode=True,  # a new letter campaign is always a draft
+        petition=petition,
+        subject_en=subject_en,
+        body_en=body_en,
+        subject_ru=subject_ru,
+        body_ru=body_ru,
+        targeting=targeting,
+        institutions=list(institutions),
+        topic=topic,
+        max_personal_length=max_personal_length,
+        hourly_cap=hourly_cap,
+        starts_at=starts_at or timezone.now(),
+        ends_at=ends_at,
+    )
+    letter_campaign.targets.set(list(targets))
     letter_campaign_propose(letter_campaign=letter_campaign, organization=organization, user=user)
     return letter_campaign
 
@@ -478,6 +506,16 @@ def register_failure_hooks() -> None:
 
 # --- petition deliveries -----------------------------------------------------------------------
 
+# Lines other apps add to a delivery's mail to officials (evidence: its frozen summaries),
+# registered in their AppConfig.ready(); outreach imports none of them.
+DeliveryExtra = Callable[[PetitionDelivery], list[str]]
+_DELIVERY_EXTRAS: list[DeliveryExtra] = []
+
+
+def delivery_extra_register(hook: DeliveryExtra) -> None:
+    if hook not in _DELIVERY_EXTRAS:  # ready() may run twice in tests; register once
+        _DELIVERY_EXTRAS.append(hook)
+
 
 def _cosponsor_ids(petition: Petition) -> set[int]:
     return set(
@@ -582,6 +620,7 @@ def delivery_preview(*, delivery: PetitionDelivery) -> dict[str, Any]:
         "count": petition.confirmed_count,
         "countries": list(campaign_selectors.petition_countries(petition=petition)),
         "include_names": delivery.include_names,
+        "extras": [line for hook in _DELIVERY_EXTRAS for line in hook(delivery)],
     }
 
 

@@ -177,7 +177,7 @@ def letter_campaign_create(request: HttpRequest, org: str, slug: str) -> HttpRes
             campaign=campaign,
             organization=organization,
             user=access.request_user(request),
-            **{**data, "targets": list(data.get("targets") or [])},
+            **data,
         ),
         errors=(services.OutreachError,),
         success=_(

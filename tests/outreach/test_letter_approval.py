@@ -161,6 +161,45 @@ def test_a_change_after_approval_takes_the_letter_off_the_air(client, live, cont
     assert services.letter_campaign_status(letters) == "changed"
 
 
+def test_a_letter_campaign_takes_only_a_petition_of_its_own_campaign_and_no_approval(
+    live, contacts
+):
+    elsewhere = campaign_services.campaign_create(
+        organization=live.orgs[0],
+        user=live.admins[0],
+        issue_area=live.campaign.issue_area,
+        title_en="Another campaign",
+    )
+    foreign = campaign_services.petition_create(
+        campaign=elsewhere,
+        organization=live.orgs[0],
+        user=live.admins[0],
+        title_en="Another petition",
+        addressed_to="Council",
+    )
+    with pytest.raises(services.OutreachError, match="petition of this campaign"):
+        services.letter_campaign_create(
+            campaign=live.campaign,
+            organization=live.orgs[0],
+            user=live.admins[0],
+            petition=foreign,
+            subject_en="About {campaign_title}",
+            body_en="Dear {target_name}",
+        )
+    with pytest.raises(TypeError):  # the approval is never an input
+        services.letter_campaign_create(
+            campaign=live.campaign,
+            organization=live.orgs[0],
+            user=live.admins[0],
+            petition=live.petition,
+            subject_en="About {campaign_title}",
+            body_en="Dear {target_name}",
+            approved_fingerprint="x" * 64,
+            test_mode=False,
+        )
+    assert not LetterCampaign.objects.exists()
+
+
 def test_a_letter_changed_between_proposal_and_approval_does_not_go_live(live, contacts):
     letter_campaign = services.letter_campaign_create(
         campaign=live.campaign,
