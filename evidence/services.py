@@ -31,6 +31,7 @@ from foundation.errors import DomainError
 from members.models import Membership, Organization, User
 from outbox.selectors import emails_to_mailbox_count
 from outbox.services import email_enqueue_template
+from outreach import services as outreach_services
 from outreach.models import LetterCampaign, PetitionDelivery
 from privacy import services as privacy_services
 
@@ -475,6 +476,18 @@ def on_outcome_recorded(*, outcome: OutcomeEvent) -> None:
         summary_freeze(summary=summary, outcome=outcome)
 
 
+def delivery_lines(delivery: PetitionDelivery) -> list[str]:
+    """For the delivery's mail to officials: where the evidence attached to it is published
+    (frozen in the same transaction, once the mail is queued)."""
+    return [
+        f"Evidence from emigres' case reports ({summary.issue_area.name_en}): "
+        f"{settings.SITE_URL}{summary.get_absolute_url()}"
+        for summary in EvidenceSummary.objects.filter(delivery=delivery).select_related(
+            "issue_area"
+        )
+    ]
+
+
 # --- erasure and retention ---------------------------------------------------------------------
 
 
@@ -518,3 +531,4 @@ def reports_purge(*, now: datetime | None = None) -> int:
 def hooks_register() -> None:
     events.event_subscribe(name=events.OUTCOME_RECORDED, subscriber=on_outcome_recorded)
     privacy_services.erasure_hook_register(reports_erase)
+    outreach_services.delivery_extra_register(delivery_lines)

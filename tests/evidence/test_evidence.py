@@ -482,6 +482,28 @@ def test_a_summary_attached_to_a_delivery_is_frozen_when_sent_and_linked_from_th
     assert outcome.evidence_url.endswith(summary.get_absolute_url())
 
 
+def test_the_delivery_mail_to_officials_links_its_evidence(
+    live: Any, contacts: Any, issue_area: IssueArea
+) -> None:
+    from campaigns import joint
+
+    _make(issue_area, n=5)
+    delivery = outreach_services.delivery_prepare(petition=live.petition, targets=contacts[:1])
+    summary = services.summary_attach(organization=live.orgs[0], user=live.admins[0],
+                                      issue_area=issue_area, delivery=delivery)  # fmt: skip
+    for organization, admin in zip(live.orgs, live.admins, strict=True):
+        outreach_services.delivery_approve(delivery=delivery, organization=organization, user=admin)
+    act = outreach_services.delivery_act(delivery)
+    assert act is not None and act.status == joint.JointAct.Status.ADOPTED
+
+    assert outreach_services.delivery_send_if_ready(delivery=delivery) is True
+
+    mail = Email.objects.get(kind="outreach.delivery")
+    assert summary.get_absolute_url() in mail.body_text
+    summary.refresh_from_db()
+    assert summary.frozen_at is not None
+
+
 def test_only_a_cosponsor_attaches_evidence(live: Any, letters: Any, issue_area: IssueArea) -> None:
     with pytest.raises(services.EvidenceError, match="co-sponsors"):
         services.summary_attach(organization=live.outsider, user=live.outsider_admin,
