@@ -306,3 +306,18 @@ def test_uploaded_files_outlive_the_web_container() -> None:
     # vanish with every image update.
     assert "media:/app/var/media" in _services()["web"].get("volumes", [])
     assert "media" in _compose()["volumes"]
+
+
+def test_the_onion_service_starts_only_with_the_tor_profile_and_keeps_its_keys() -> None:
+    compose = _compose()
+    tor = compose["services"]["tor"]
+    assert tor.get("profiles") == ["tor"]
+    assert tor["build"]["context"] == "docker/tor"
+    assert "tor-keys:/var/lib/tor" in tor["volumes"] and "tor-keys" in compose["volumes"]
+    dockerfile = (ROOT / "docker" / "tor" / "Dockerfile").read_text()
+    assert "FROM debian:" in dockerfile and "apt-get install" in dockerfile
+    assert "USER debian-tor" in dockerfile
+    torrc = (ROOT / "docker" / "tor" / "torrc").read_text()
+    assert "HiddenServiceDir /var/lib/tor/coalition" in torrc
+    assert "HiddenServicePort 80 web:8000" in torrc
+    assert "SocksPort 0" in torrc
