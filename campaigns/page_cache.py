@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 # How long a stored page may be served at most: bounds what no version token covers.
 PAGE_SECONDS = 60
+# Version tokens expire too (a page then renders once more): the shared cache never keeps keys of
+# campaigns long gone.
+VERSION_SECONDS = 7 * 24 * 3600
 KINDS = frozenset({"petition", "embed", "campaign"})
 _VERSION_PREFIX = "pagever:"
 
@@ -127,13 +130,14 @@ class PublicPage:
         self.slug = slug
         self.language = (get_language() or "en")[:2]
         self.host = request.get_host()  # validated against ALLOWED_HOSTS by now
-        self.version: str | None = None
+        self.version: str | None = None  # None: no token yet (or the shared cache is down)
+        self.reachable = False
         if _anonymous_get(request):
-            self.version = _version_read(_version_key(kind, slug))
+            self.reachable, self.version = _version_read(_version_key(kind, slug))
 
     @property
     def cacheable(self) -> bool:
-        return self.version is not None
+        return self.reachable
 
     def hit(self, *, source: str = "") -> HttpResponse | None:
         if self.version is None:
@@ -158,7 +162,7 @@ class PublicPage:
         expires_at: datetime | None = None,
     ) -> HttpResponse:
         """Render with marks, store the page (a variant per valid ``source``), fill it in."""
-        if self.version is None:
+        if not self.reachable:
             raise RuntimeError("not a cacheable request")
         html = render_to_string(
             template,
@@ -178,26 +182,37 @@ class PublicPage:
             left = (expires_at - timezone.now()).total_seconds()
             if left > 0:  # a page past its deadline shows the petition closed: that lasts
                 timeout = max(1, min(timeout, int(left)))
-        _pages().set(
-            _page_key(self.kind, self.slug, self.language, source, self.host),
-            _Stored(version=self.version, html=html, sources=frozenset(sources)),
-            timeout,
-        )
+        version = self.version or _version_create(_version_key(self.kind, self.slug))
+        if version is not None:
+            _pages().set(
+                _page_key(self.kind, self.slug, self.language, source, self.host),
+                _Stored(version=version, html=html, sources=frozenset(sources)),
+                timeout,
+            )
         return HttpResponse(_fill(self.request, html))
 
 
-def _version_read(key: str) -> str | None:
-    """The page's current token, made if there is none; None if the shared cache is down (then
-    pages are rendered as if there were no cache)."""
+def _version_read(key: str) -> tuple[bool, str | None]:
+    """Whether the shared cache answers, and the page's current token if it has one. A request
+    for a slug that does not exist creates nothing: a token is made only when a page is stored."""
     try:
         version = cache.get(key)
-        if version is None:
-            cache.add(key, secrets.token_hex(8), timeout=None)
-            version = cache.get(key)
     except Exception:
         logger.warning("page cache versions unavailable; rendering", exc_info=True)
+        return False, None
+    return True, version if isinstance(version, str) else None
+
+
+def _version_create(key: str) -> str | None:
+    """A first token for a page just rendered, or None if a change made one meanwhile: then the
+    page may be older than that change and is not stored. (Renewals set the token; ``add``
+    succeeds only where none was set since this request found none.)"""
+    token = secrets.token_hex(8)
+    try:
+        return token if cache.add(key, token, timeout=VERSION_SECONDS) else None
+    except Exception:
+        logger.warning("page cache versions unavailable", exc_info=True)
         return None
-    return version if isinstance(version, str) else None
 
 
 def _fill(request: HttpRequest, html: str) -> str:
@@ -236,7 +251,7 @@ def _versions_renew(campaign_ids: list[int]) -> None:
         )
     ]
     try:
-        cache.set_many({key: secrets.token_hex(8) for key in keys}, timeout=None)
+        cache.set_many({key: secrets.token_hex(8) for key in keys}, timeout=VERSION_SECONDS)
     except Exception:
         # The stored pages then expire on their own, after PAGE_SECONDS at most.
         logger.warning("page cache versions not renewed", exc_info=True)

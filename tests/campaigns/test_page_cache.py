@@ -207,3 +207,33 @@ def test_stored_markdown_follows_the_text_and_its_fallback_language(live):
     live.petition.save(update_fields=["confirmed_count"])
     live.petition.refresh_from_db()
     assert live.petition.text_html_ru == "kept"
+
+
+def test_unknown_slugs_leave_nothing_in_the_shared_cache(live):
+    from django.core.cache import cache
+
+    for n in range(3):
+        assert Client().get(f"/petitions/no-such-petition-{n}/").status_code == 404
+        assert Client().get(f"/campaigns/no-such-campaign-{n}/").status_code == 404
+        assert cache.get(page_cache._version_key("petition", f"no-such-petition-{n}")) is None
+        assert cache.get(page_cache._version_key("campaign", f"no-such-campaign-{n}")) is None
+
+
+def test_a_page_rendered_across_a_change_is_not_stored(
+    live, django_assert_num_queries, monkeypatch
+):
+    """A change committed while a page was being rendered (its token made meanwhile) keeps that
+    page out of the cache: the next visitor's page is rendered from the database again."""
+    url = live.petition.get_absolute_url()
+    original_render = page_cache.PublicPage.render
+
+    def render_with_a_change_meanwhile(self, *args, **kwargs):
+        page_cache.public_pages_changed(campaign_ids=[live.campaign.pk])
+        return original_render(self, *args, **kwargs)
+
+    monkeypatch.setattr(page_cache.PublicPage, "render", render_with_a_change_meanwhile)
+    _page(Client(), url)
+    monkeypatch.setattr(page_cache.PublicPage, "render", original_render)
+    with pytest.raises(pytest.fail.Exception):
+        _cached(django_assert_num_queries, Client(), url)
+    _cached(django_assert_num_queries, Client(), url)  # that one was stored
