@@ -138,7 +138,9 @@ def gunicorn_start(
         stderr=subprocess.STDOUT,
     )
     server = Gunicorn(process=process, port=port, log=log)
-    deadline = time.monotonic() + 30
+    # Each worker imports the whole project when it boots: under a load average of 8-10 on the
+    # shared two cores that took longer than 30 s (2026-11-30).
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"gunicorn exited early:\n{log.read_text()[-4000:]}")

@@ -62,6 +62,7 @@ SIGNATURE_COLUMNS = [
     "reminders_sent",
     "last_mailed_at",
     "language",
+    "wants_updates",
 ]
 CHUNK = 50_000
 PREFIX_BYTES = 8 * 2**20  # compared between the app's view and the variant if one is cut short
@@ -173,7 +174,7 @@ def seed(rows: int, text_chars: int) -> dict[str, Any]:
                         f"{first_id + n}\t{petition.pk}\t{names[n % len(names)]}\t"
                         f"{prepare('email', f'supporter-{n}@example.org')}\t{digest}\t{country}\t"
                         f"{cities[n % len(cities)]}\tanonymous\t\\N\tconfirmed\t{created}\t"
-                        f"{confirmed}\t0\t{created}\ten\n"
+                        f"{confirmed}\t0\t{created}\ten\t{'t' if n % 3 == 0 else 'f'}\n"
                     )
                 c.write("".join(lines))
         raw.execute(
