@@ -301,3 +301,48 @@ def test_without_javascript_a_support_pays_the_aged_form_token(
     assert Support.objects.filter(is_proposer=False).count() == 1
     # The same token again (a replay) is refused.
     assert Client().post(url, {"email": "y@example.org", "nojs": token}).status_code == 400
+
+
+def test_objection_without_reason_is_refused_and_changes_nothing(
+    area: IssueArea, coalition: Coalition, threshold: int
+) -> None:
+    proposal = open_proposal(area, coalition)
+    support(proposal, "one@example.org")
+    support(proposal, "two@example.org")
+    motion = services.motion_propose(
+        proposal=proposal,
+        organization=coalition.a,
+        user=coalition.admin_a,
+        kind=AnswerMotion.Kind.DECLINE,
+        reason="Not ours.",
+    )
+    client = _admin_client(coalition)
+    url = reverse("agenda:motion_action", args=[coalition.b.slug, motion.pk, "object"])
+    response = client.post(url, {"reason": " "})
+    assert response.status_code == 400
+    assert "Give the reason for the objection." in response.content.decode()
+    motion.refresh_from_db()
+    assert motion.status == AnswerMotion.Status.PENDING and motion.decision is None
+    assert client.post(url, {"reason": "It is ours."}).status_code == 302
+    motion.refresh_from_db()
+    assert motion.status == AnswerMotion.Status.VOTING
+
+
+def test_staff_find_proposals_in_the_admin_without_any_address(
+    area: IssueArea, coalition: Coalition
+) -> None:
+    proposal = open_proposal(area, coalition)
+    support(proposal, "olga@example.org")
+    staff, secret = make_staff()
+    client = Client()
+    sign_in(client, staff, secret)
+    for url in (
+        reverse("admin:agenda_proposal_changelist"),
+        reverse("admin:agenda_proposal_change", args=[proposal.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert proposal.title in body
+        assert PROPOSER not in body and "olga@example.org" not in body
+    assert reverse("agenda:staff_moderate", args=[proposal.pk]) in body
