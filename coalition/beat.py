@@ -18,7 +18,9 @@ ending the process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -31,7 +33,16 @@ RETRY_SECONDS = 1.0
 
 
 class BeatScheduler(RedBeatScheduler):
+    def __init__(self, *args: Any, schedule_filename: str | None = None, **kwargs: Any) -> None:
+        # RedBeat keeps the schedule in Redis; the file named by --schedule is only touched on
+        # every tick, as a sign of life for the container's health check (docker-compose.yml).
+        self.alive_file = Path(schedule_filename) if schedule_filename else None
+        super().__init__(*args, **kwargs)
+
     def tick(self, *args: Any, **kwargs: Any) -> float:
+        if self.alive_file is not None:
+            with contextlib.suppress(OSError):
+                self.alive_file.touch()
         try:
             if self.lock_key and (self.lock is None or not self.lock.owned()):
                 self._lock_take_again()

@@ -454,7 +454,15 @@ OUTBOX_STUCK_AFTER_SECONDS = env_int("COALITION_OUTBOX_STUCK_AFTER_SECONDS", 300
 # take (outbox_send's time limit is 60 s). Shorter, a slow send could go out twice.
 if OUTBOX_STUCK_AFTER_SECONDS < 120 and not TESTING:
     raise ImproperlyConfigured("COALITION_OUTBOX_STUCK_AFTER_SECONDS must be at least 120.")
-OUTBOX_RELAY_BATCH = env_int("COALITION_OUTBOX_RELAY_BATCH", 200)
+# Rows the relay hands out per run and lane, and at most this many of a lane handed out and not
+# yet sent: the rest of a wave waits in the database, so a broker outage loses little and the
+# workers' queues stay short (outbox/services.py emails_due_claim).
+OUTBOX_RELAY_BATCH = env_int("COALITION_OUTBOX_RELAY_BATCH", 1000)
+OUTBOX_IN_FLIGHT = env_int("COALITION_OUTBOX_IN_FLIGHT", 2000)
+# Rows per send task, sent over one connection to the mail server (emails_send), and how long
+# one task keeps taking new messages before it gives the rest back (well inside its 60 s limit).
+OUTBOX_SEND_BATCH = env_int("COALITION_OUTBOX_SEND_BATCH", 50)
+OUTBOX_BATCH_SECONDS = env_float("COALITION_OUTBOX_BATCH_SECONDS", 20.0)
 OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("COALITION_MESSAGE_ID_DOMAIN", "coalition.example")
 # One-click unsubscribe (RFC 8058, outbox/suppression.py): the mailto: of List-Unsubscribe is
 # <local>+<token>@<domain> of this mailbox; route it to the provider's inbound webhook.

@@ -63,6 +63,13 @@ class Email(models.Model):
         indexes = [
             models.Index(fields=["status", "bulk", "next_attempt_at"], name="outbox_email_due"),
             models.Index(fields=["recipient_digest", "created_at"], name="outbox_email_mailbox"),
+            # The relay's count of rows handed out and not yet sent (services._in_flight): it
+            # holds only those, a few thousand at most, however large the table.
+            models.Index(
+                fields=["bulk", "status", "dispatched_at"],
+                name="outbox_email_in_flight",
+                condition=models.Q(status__in=["queued", "sending"], dispatched_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

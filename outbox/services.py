@@ -13,6 +13,7 @@ import logging
 import random
 import smtplib
 import socket
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -31,7 +32,13 @@ from foundation.crypto import scrub
 from foundation.mailbox import email_digest
 from outbox.dkim import SignedMessage
 from outbox.models import Email
-from outbox.suppression import list_headers, list_token_for, mailbox_suppressed, unsubscribe_url
+from outbox.suppression import (
+    list_headers,
+    list_token_for,
+    mailbox_suppressed,
+    suppressed_digests,
+    unsubscribe_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -236,91 +243,246 @@ def email_message(email: Email) -> EmailMultiAlternatives:
 def email_send(*, email_id: int) -> str:
     """Send one queued, due row: "sent", "deferred" (retry later), "failed" (for good),
     "suppressed" (unsubscribed since it was queued) or "skipped" (not ours to send)."""
+    return emails_send(ids=[email_id]).get(email_id, "skipped")
+
+
+def emails_claim(*, ids: list[int] | None = None, priority: int = 0) -> list[Email]:
+    """Take queued, due rows for this worker: SENDING, one attempt more. Either the rows among
+    ``ids``, or (``priority``) up to that many due rows of the ordinary lane, oldest first.
+
+    Rows another worker is claiming at this moment are skipped (it has them), so two deliveries
+    of one task, or a task and a re-dispatch of its rows, never send a row twice.
+    """
     now = timezone.now()
-    claimed = Email.objects.filter(
-        pk=email_id, status=Email.Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=Email.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return "skipped"
-    email = Email.objects.get(pk=email_id)
-    if email.list_scope and mailbox_suppressed(
-        digest=email.recipient_digest, scope=email.list_scope
-    ):
-        # Unsubscribed (or bounced, or complained) after the row was queued: not sent.
-        Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
-            status=Email.Status.CANCELLED, last_error="suppressed"
+    due = Email.objects.select_for_update(skip_locked=True).filter(
+        status=Email.Status.QUEUED, next_attempt_at__lte=now
+    )
+    if ids is not None:
+        due = due.filter(pk__in=ids).order_by("pk")
+    else:
+        due = due.filter(bulk=False).order_by("next_attempt_at")[:priority]
+    with transaction.atomic():
+        emails = list(due)
+        if emails:
+            Email.objects.filter(pk__in=[email.pk for email in emails]).update(
+                status=Email.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    for email in emails:
+        email.status, email.claimed_at, email.attempts = (
+            Email.Status.SENDING,
+            now,
+            email.attempts + 1,
         )
-        return "suppressed"
+    return emails
+
+
+# A worker sending a batch of mass mail looks this often for ordinary mail that is due (a
+# confirmation someone waits for at a screen) and sends it first, over the same connection: all
+# workers may be busy with a wave, and the relay's task waits behind their batches too.
+PRIORITY_POLL_SECONDS = 0.5
+PRIORITY_TAKE = 10
+
+
+def emails_send(*, ids: list[int]) -> dict[int, str]:
+    """Send a batch of rows over one connection to the mail server; each row's outcome.
+
+    Each message is marked sent as soon as the server accepted it, so a worker that dies
+    mid-batch leaves at most the one message it was handing over accepted but not marked: the
+    sweep sends that one again (same Message-ID). The others are still SENDING, never handed
+    over, and go out once. That is the bound: at most one extra copy per worker process crash.
+    A batch stops taking new messages after OUTBOX_BATCH_SECONDS and gives the rest back, so
+    it ends well inside its task's time limit. A batch of mass mail also sends, first, the
+    ordinary mail that falls due meanwhile (PRIORITY_POLL_SECONDS).
+    """
+    outcomes = dict.fromkeys(ids, "skipped")
+    emails = emails_claim(ids=ids)
+    if not emails:
+        return outcomes
+    pending = _unsuppressed(emails, outcomes)
+    bulk = all(email.bulk for email in emails)
+    deadline = time.monotonic() + settings.OUTBOX_BATCH_SECONDS
+    next_poll = time.monotonic() + PRIORITY_POLL_SECONDS
     try:
         with mailers.default as connection:
-            sent = connection.send_messages([email_message(email)])
-        if not sent:
-            raise smtplib.SMTPException("the mail backend accepted no message")
-    except Exception as exc:
-        permanent, reason = send_failure_classify(exc)
-        if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            with transaction.atomic():
-                failed = Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
-                    status=Email.Status.FAILED, last_error=reason
+            while pending:
+                if time.monotonic() > deadline:
+                    break
+                if bulk and time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + PRIORITY_POLL_SECONDS
+                    taken = emails_claim(priority=PRIORITY_TAKE)
+                    outcomes.update(dict.fromkeys((email.pk for email in taken), "skipped"))
+                    pending[:0] = _unsuppressed(taken, outcomes)
+                email = pending[0]
+                try:
+                    if not connection.send_messages([email_message(email)]):
+                        raise smtplib.SMTPException("the mail backend accepted no message")
+                except Exception as exc:
+                    if _message_specific(exc):
+                        pending.pop(0)
+                        outcomes[email.pk] = _send_failed(email=email, exc=exc)
+                        continue
+                    raise
+                pending.pop(0)
+                Email.objects.filter(pk=email.pk).update(
+                    status=Email.Status.SENT, sent_at=timezone.now(), last_error=""
                 )
-                if failed:
-                    email.status, email.last_error = Email.Status.FAILED, reason
-                    email_failed_permanently(email=email)
-            logger.warning(
-                "email failed permanently",
-                extra={"email_id": email_id, "kind": email.kind, "reason": reason},
-            )
-            return "failed"
-        Email.objects.filter(pk=email_id, status=Email.Status.SENDING).update(
-            status=Email.Status.QUEUED,
-            last_error=reason,
-            dispatched_at=None,
-            next_attempt_at=timezone.now() + email_retry_delay(email.attempts),
+                outcomes[email.pk] = "sent"
+    except Exception as exc:
+        # The connection (or the provider) failed: what the next message would have met too.
+        for email in pending:
+            outcomes[email.pk] = _send_failed(email=email, exc=exc)
+        pending = []
+    if pending:
+        _emails_release(pending)
+        outcomes.update(dict.fromkeys((email.pk for email in pending), "released"))
+    return outcomes
+
+
+def _unsuppressed(emails: list[Email], outcomes: dict[int, str]) -> list[Email]:
+    """The claimed rows still to send; those unsubscribed (or bounced, or complained about)
+    since they were queued are cancelled, unsent."""
+    suppressed = _suppressed_ids(emails)
+    if suppressed:
+        Email.objects.filter(pk__in=suppressed, status=Email.Status.SENDING).update(
+            status=Email.Status.CANCELLED, last_error="suppressed"
         )
-        logger.info(
-            "email send deferred",
-            extra={"email_id": email_id, "attempts": email.attempts, "reason": reason},
-        )
-        return "deferred"
-    Email.objects.filter(pk=email_id).update(
-        status=Email.Status.SENT, sent_at=timezone.now(), last_error=""
+        outcomes.update(dict.fromkeys(suppressed, "suppressed"))
+    return [email for email in emails if email.pk not in suppressed]
+
+
+def _suppressed_ids(emails: list[Email]) -> set[int]:
+    by_scope: dict[str, list[Email]] = {}
+    for email in emails:
+        if email.list_scope:
+            by_scope.setdefault(email.list_scope, []).append(email)
+    found: set[int] = set()
+    for scope, members in by_scope.items():
+        digests = suppressed_digests(digests=[e.recipient_digest for e in members], scope=scope)
+        found.update(e.pk for e in members if e.recipient_digest in digests)
+    return found
+
+
+def _message_specific(exc: Exception) -> bool:
+    """A refusal of this message (its recipient, its content): the connection goes on."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return False
+    return isinstance(
+        exc,
+        smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused | AnymailRecipientsRefused,
     )
-    return "sent"
+
+
+def _send_failed(*, email: Email, exc: Exception) -> str:
+    permanent, reason = send_failure_classify(exc)
+    if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        with transaction.atomic():
+            failed = Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(
+                status=Email.Status.FAILED, last_error=reason
+            )
+            if failed:
+                email.status, email.last_error = Email.Status.FAILED, reason
+                email_failed_permanently(email=email)
+        logger.warning(
+            "email failed permanently",
+            extra={"email_id": email.pk, "kind": email.kind, "reason": reason},
+        )
+        return "failed"
+    Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(
+        status=Email.Status.QUEUED,
+        last_error=reason,
+        dispatched_at=None,
+        next_attempt_at=timezone.now() + email_retry_delay(email.attempts),
+    )
+    logger.info(
+        "email send deferred",
+        extra={"email_id": email.pk, "attempts": email.attempts, "reason": reason},
+    )
+    return "deferred"
+
+
+def _emails_release(emails: list[Email]) -> None:
+    """Give claimed rows that were not tried back to the relay, without counting an attempt."""
+    Email.objects.filter(pk__in=[e.pk for e in emails], status=Email.Status.SENDING).update(
+        status=Email.Status.QUEUED,
+        attempts=F("attempts") - 1,
+        dispatched_at=None,
+        next_attempt_at=timezone.now(),
+    )
+
+
+# The relay is one at a time across the cluster (a transaction-scoped advisory lock): a second
+# run that overlaps (two beats at a hand-over, a run published by hand) returns at once instead
+# of counting the same rows in flight and handing out twice as many.
+_RELAY_LOCK = 0x0C0A_11F1
 
 
 def emails_due_claim() -> list[tuple[list[int], str]]:
     """Mark due rows as handed out and return them by lane: ``[(ids, queue), ...]``.
 
-    Safe to run concurrently (skip_locked). A row handed out but never sent (the broker lost
-    the task) is handed out again after OUTBOX_STUCK_AFTER_SECONDS.
+    Per lane, at most OUTBOX_RELAY_BATCH rows a run, and never more than OUTBOX_IN_FLIGHT rows
+    handed out and not yet sent: a wave of 100,000 letters sits in the database, not in Redis,
+    where an outage would lose it and a confirmation would wait behind it. A row handed out but
+    never claimed (the broker lost the task) is handed out again after
+    OUTBOX_STUCK_AFTER_SECONDS, or at once after ``emails_dispatch_forget`` (the relay found the
+    broker had lost its data).
     """
     now = timezone.now()
-    redispatch_before = now - timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS)
+    lease_start = now - timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS)
     due = (
         Email.objects.select_for_update(skip_locked=True)
         .filter(status=Email.Status.QUEUED, next_attempt_at__lte=now)
-        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=redispatch_before))
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=lease_start))
         .order_by("next_attempt_at")
     )
-    batch = settings.OUTBOX_RELAY_BATCH
+    lanes: list[tuple[list[int], str]] = []
     with transaction.atomic():
-        # Two lanes, each with its own batch and queue: however many letters are due, the
+        if not _relay_lock_taken():
+            return []
+        # Two lanes, each with its own batch, bound and queue: however many letters are due, the
         # confirmation someone is waiting for is handed over in this run, to a queue that the
         # workers read in turn with the bulk one instead of behind it.
-        lanes = [
-            (
-                list(due.filter(bulk=False).values_list("pk", flat=True)[:batch]),
-                settings.CELERY_TASK_DEFAULT_QUEUE,
-            ),
-            (
-                list(due.filter(bulk=True).values_list("pk", flat=True)[:batch]),
-                settings.OUTBOX_BULK_QUEUE,
-            ),
-        ]
+        for bulk, queue in (
+            (False, settings.CELERY_TASK_DEFAULT_QUEUE),
+            (True, settings.OUTBOX_BULK_QUEUE),
+        ):
+            room = settings.OUTBOX_IN_FLIGHT - _in_flight(bulk=bulk, lease_start=lease_start)
+            limit = max(0, min(settings.OUTBOX_RELAY_BATCH, room))
+            ids = list(due.filter(bulk=bulk).values_list("pk", flat=True)[:limit]) if limit else []
+            lanes.append((ids, queue))
         Email.objects.filter(pk__in=[pk for ids, _queue in lanes for pk in ids]).update(
             dispatched_at=now
         )
     return lanes
+
+
+def _relay_lock_taken() -> bool:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return True  # embedded mode: one process
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_RELAY_LOCK])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _in_flight(*, bulk: bool, lease_start: datetime) -> int:
+    """Rows of a lane handed to the broker and not yet sent (the outbox_email_in_flight index)."""
+    lane = Email.objects.filter(bulk=bulk, dispatched_at__isnull=False)
+    sending = lane.filter(status=Email.Status.SENDING).count()
+    waiting = lane.filter(status=Email.Status.QUEUED, dispatched_at__gte=lease_start).count()
+    return sending + waiting
+
+
+def emails_dispatch_forget() -> int:
+    """The broker lost what it held (restarted empty, failed over to a replica that missed the
+    last writes): rows handed to it and not yet claimed are handed out again by the next relay
+    run instead of after OUTBOX_STUCK_AFTER_SECONDS. Only QUEUED rows: a row a worker is sending
+    is not touched, so this adds no copy of any message (a task that did survive finds its row
+    claimed or sent and does nothing)."""
+    return Email.objects.filter(status=Email.Status.QUEUED, dispatched_at__isnull=False).update(
+        dispatched_at=None
+    )
 
 
 def emails_stuck_requeue() -> int:
