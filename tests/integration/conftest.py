@@ -117,17 +117,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def run_worker(
+def worker_env(
     *, redis_url: str, smtp_port: int, extra_env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker with embedded beat, on the test database, sending to ``smtp_port``.
-
-    ``extra_env`` overrides settings for the worker only (it reads them from the environment),
-    e.g. ``{"COALITION_OUTBOX_STUCK_AFTER_SECONDS": "5"}``.
-    """
+) -> dict[str, str]:
+    """The environment of a process of ours on the test database, Redis and SMTP server."""
     db = connection.settings_dict
-    env = {
+    return {
         **os.environ,
         "COALITION_TESTING": "1",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
@@ -138,6 +133,24 @@ def run_worker(
         "COALITION_LOG_FORMAT": "plain",
         **(extra_env or {}),
     }
+
+
+@contextmanager
+def run_worker(
+    *,
+    redis_url: str,
+    smtp_port: int,
+    extra_env: dict[str, str] | None = None,
+    beat: bool = True,
+    concurrency: int = 2,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker with embedded beat, on the test database, sending to ``smtp_port``.
+
+    ``extra_env`` overrides settings for the worker only (it reads them from the environment),
+    e.g. ``{"COALITION_OUTBOX_STUCK_AFTER_SECONDS": "5"}``. ``beat=False``: no embedded beat
+    (the scale-out test runs beat on its own, and gives its web nodes the same ``worker_env``).
+    """
+    env = worker_env(redis_url=redis_url, smtp_port=smtp_port, extra_env=extra_env)
     schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
     log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)
     worker = subprocess.Popen(  # noqa: S603
@@ -146,9 +159,8 @@ def run_worker(
             "-A",
             "coalition",
             "worker",
-            "--beat",
-            f"--schedule={schedule}",
-            "--concurrency=2",
+            *(["--beat", f"--schedule={schedule}"] if beat else []),
+            f"--concurrency={concurrency}",
             "--pool=prefork",
             "--loglevel=INFO",
             "--without-mingle",
