@@ -11,11 +11,13 @@ from collections.abc import Callable
 
 import pytest
 from django.conf import LazySettings
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from campaigns.models import Campaign, Petition, Signature
+from campaigns.models import Campaign, IssueArea, Petition, Signature
 from campaigns.signing import email_digest, token_make
+from evidence.models import CaseReport, Term
 from outbox.models import Email, Suppression
 from outbox.suppression import campaign_scope, list_token_for
 from outreach.models import Letter, LetterCampaign
@@ -132,3 +134,25 @@ def test_a_signer_without_javascript_stops_the_campaigns_updates(
     assert Suppression.objects.filter(
         digest=signature.email_digest, scope=campaign_scope(campaign.pk)
     ).exists()
+
+
+def test_a_reporter_without_javascript_reports_a_case(
+    no_script: Page, live: LiveCampaign, issue_area: IssueArea
+) -> None:
+    """The case-report form (evidence/, issue 13) pays the same no-JavaScript cost."""
+    page = no_script
+    terms = Term.objects.filter(issue_area=issue_area)
+    institution = terms.get(vocabulary="institution", name_en="Swedbank")
+    event = terms.get(vocabulary="event", name_en="Account frozen")
+    page.goto(f"/cases/report/{issue_area.slug}/")
+    form = page.locator("form", has=page.locator("input[name='email']"))
+    form.locator("select[name='country']").select_option("LV")
+    form.locator("select[name='institution']").select_option(str(institution.pk))
+    form.locator("select[name='event']").select_option(str(event.pk))
+    form.locator("[name='month']").select_option("3")
+    form.locator("[name='year']").fill(str(timezone.localdate().year - 1))
+    form.locator("input[name='email']").fill(EMAIL)
+    time.sleep(WAIT_SECONDS + 0.5)
+    form.locator("button[type='submit']").last.click()
+    expect(page).to_have_url(re.compile(r"/cases/sent/$"))
+    assert CaseReport.objects.filter(email_digest=email_digest(EMAIL)).exists()
