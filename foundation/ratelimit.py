@@ -135,7 +135,15 @@ def limit(request: HttpRequest, *, scope: str, key: str | None = None) -> None:
     ``"global:<name>"`` for one budget shared by everyone.
     """
     rate = settings.RATE_LIMITS[scope]
-    value = key if key is not None else "ip:" + client_network(request)
+    if key is not None:
+        value = key
+    elif is_onion_request(request):
+        # Every onion visitor has the tor daemon's address: one budget for the address would be
+        # one budget for all of them. The page instead (a signer's link holds its token, so each
+        # link has its own budget; a shared form's page is shared, as an address would be).
+        value = "onion-path:" + request.path
+    else:
+        value = "ip:" + client_network(request)
     try:
         usage = _usage(request, scope, rate, value, day=today(), increment=True)
         if usage and not usage["should_limit"]:

@@ -15,6 +15,7 @@ import pytest
 from django.conf import LazySettings
 from django.core.cache import cache
 from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from campaigns.models import Signature
 from campaigns.signing import email_digest
@@ -273,3 +274,30 @@ def test_a_limit_spanning_midnight_still_counts_what_came_before(settings: LazyS
         mock.patch.object(ratelimit, "today", return_value=date(2025, 12, 1)),
     ):
         ratelimit.limit(other, scope="signer_link")
+
+
+def test_a_hundred_signers_confirm_through_the_onion_service(
+    client: Client, live: LiveCampaign, onion: None, settings: LazySettings
+) -> None:
+    """Signer links are limited per link under the onion host, not per (shared) address."""
+    from campaigns import services
+    from campaigns.signing import token_make
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signer_link": "3/h"}
+    tokens = []
+    for n in range(100):
+        signature = services.signature_create(
+            petition=live.petition, name="Анна", email=f"confirm{n}@example.org", country="DE"
+        )
+        assert signature is not None
+        tokens.append(token_make(signature.pk, "confirm"))
+    for token in tokens:
+        url = reverse("campaigns:confirm", args=[token])
+        response = client.post(url, REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION)
+        assert response.status_code == 302
+    confirmed = Signature.objects.filter(status=Signature.Status.CONFIRMED).count()
+    assert confirmed == 100
+    # One link hammered still meets its budget.
+    url = reverse("campaigns:confirm", args=[tokens[0]])
+    codes = [client.post(url, HTTP_HOST=ONION).status_code for _ in range(4)]
+    assert 429 in codes
