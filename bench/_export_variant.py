@@ -12,13 +12,12 @@ import csv
 import io
 from collections.abc import Iterator
 
+from campaigns import services
+from campaigns.access import campaign_for
+from campaigns.models import Signature, SupporterConsent
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.urls import include, path
-
-from campaigns import services
-from campaigns.models import Signature, SupporterConsent
-from campaigns.views import _campaign_for
 from foundation.csvsafe import csv_cell
 from members import access
 
@@ -29,7 +28,7 @@ HEADER = ["name", "email", "country", "city", "petition", "confirmed_at"]
 def supporters_export_batched(request: HttpRequest, org: str, slug: str) -> StreamingHttpResponse:
     if not request.user.is_authenticated:
         raise Http404
-    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EDITORS)
     try:
         export = services.supporter_export_start(
             campaign=campaign, organization=organization, user=access.request_user(request)

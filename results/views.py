@@ -6,16 +6,17 @@ import csv
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from campaigns.access import campaign_for
+from campaigns.models import Campaign
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-
-from campaigns.models import Campaign, CoSponsorship
-from members import access
 from foundation.csvsafe import csv_row
+from members import access
+
 from results import charts, selectors
 
 
@@ -42,14 +43,7 @@ def _campaign_for_dashboard(request: HttpRequest, org: str, slug: str) -> Campai
     access.request_user(request)
     if org == "staff" and access.is_staff(request):  # staff without two-factor are sent to it
         return get_object_or_404(Campaign, slug=slug)
-    organization, _membership = access.organization_for(request, org, roles=access.EVERYONE)
-    campaign = Campaign.objects.filter(
-        slug=slug,
-        cosponsorships__organization=organization,
-        cosponsorships__status=CoSponsorship.Status.ACCEPTED,
-    ).first()
-    if campaign is None:
-        raise Http404
+    _organization, campaign = campaign_for(request, org, slug, roles=access.EVERYONE)
     return campaign
 
 
