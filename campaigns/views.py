@@ -31,6 +31,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from campaigns import joint, og_image, page_cache, pow, selectors, services, sharing
+from campaigns.access import campaign_for
 from campaigns.forms import (
     CampaignForm,
     CloseCampaignForm,
@@ -44,7 +45,6 @@ from campaigns.forms import (
 from campaigns.limits import sign_ip_limit, sign_limits
 from campaigns.models import (
     Campaign,
-    CoSponsorship,
     JointAct,
     JointActAnswer,
     Petition,
@@ -59,33 +59,8 @@ from foundation.ratelimit import limit
 from foundation.sealed import HEADER as SEALED_HEADER
 from foundation.sealed import seal_line, sealer
 from members import access
-from members.models import Organization
 
 # --- access -----------------------------------------------------------------------------------
-
-
-def _campaign_for(
-    request: HttpRequest,
-    org_slug: str,
-    campaign_slug: str,
-    *,
-    roles: set[str],
-    signer_data: bool = False,
-) -> tuple[Organization, Campaign]:
-    """The acting organization (the person's role in it checked) and one of its campaigns.
-
-    ``signer_data``: the route shows or exports signers' personal data (two-factor for all).
-    """
-    organization, _membership = access.organization_for(
-        request, org_slug, roles=roles, signer_data=signer_data
-    )
-    campaign = get_object_or_404(
-        Campaign,
-        slug=campaign_slug,
-        cosponsorships__organization=organization,
-        cosponsorships__status__in=[CoSponsorship.Status.ACCEPTED, CoSponsorship.Status.INVITED],
-    )
-    return organization, campaign
 
 
 # --- public pages -----------------------------------------------------------------------------
@@ -394,7 +369,7 @@ def campaign_create(request: HttpRequest, org: str) -> HttpResponse:
 
 @login_required
 def campaign_manage(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _campaign_for(request, org, slug, roles=access.EVERYONE)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EVERYONE, invited=True)
     own = campaign.cosponsorships.get(organization=organization)
     return render(
         request,
@@ -422,7 +397,7 @@ def campaign_manage(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 
 @login_required
 def campaign_edit(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EDITORS)
     # The form's own field list; the image is not an initial value (only a new upload changes it).
     initial = model_to_dict(campaign, fields=CampaignForm.Meta.fields, exclude=["image"])
     return form_flow(
@@ -449,7 +424,10 @@ def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> H
         if action in {"accept", "decline", "withdraw", "endorse", "high_security_on"}
         else access.EDITORS
     )
-    organization, campaign = _campaign_for(request, org, slug, roles=roles)
+    # Only accepting or declining is open to an organization that is only invited.
+    organization, campaign = campaign_for(
+        request, org, slug, roles=roles, invited=action in {"accept", "decline"}
+    )
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     user = access.request_user(request)
     try:
@@ -520,7 +498,7 @@ def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> H
 
 @login_required
 def petition_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EDITORS)
     return form_flow(
         request,
         PetitionForm(request.POST or None),
@@ -537,7 +515,7 @@ def petition_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 
 @login_required
 def campaign_close(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EDITORS)
     return form_flow(
         request,
         CloseCampaignForm(request.POST or None),
@@ -563,7 +541,7 @@ def campaign_close(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 @require_POST
 def act_answer(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
     """An admin of a co-sponsor (with two-factor sign-in) approves or objects for it."""
-    organization, campaign = _campaign_for(request, org, slug, roles=access.ADMIN)
+    organization, campaign = campaign_for(request, org, slug, roles=access.ADMIN)
     act = get_object_or_404(JointAct, pk=pk, campaign=campaign)
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     form = JointActAnswerForm(request.POST)
@@ -590,7 +568,7 @@ def act_answer(request: HttpRequest, org: str, slug: str, pk: int) -> HttpRespon
 @login_required
 @require_POST
 def act_withdraw(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
-    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EDITORS)
     act = get_object_or_404(JointAct, pk=pk, campaign=campaign)
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     try:
@@ -606,7 +584,7 @@ def act_withdraw(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResp
 
 @login_required
 def outcome_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _campaign_for(request, org, slug, roles=access.EDITORS)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EDITORS)
     return form_flow(
         request,
         OutcomeForm(request.POST or None, request.FILES or None),
@@ -628,7 +606,7 @@ EXPORT_BATCH = 1000  # rows per chunk sent (and per sealed line)
 @login_required
 def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHttpResponse:
     """Stream, row by row, the supporters who consented to this organization; log the export."""
-    organization, campaign = _campaign_for(
+    organization, campaign = campaign_for(
         request, org, slug, roles=access.EDITORS, signer_data=True
     )
     try:

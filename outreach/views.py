@@ -11,37 +11,16 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from campaigns.models import Campaign, CoSponsorship, Signature
+from campaigns.access import campaign_for
+from campaigns.models import Signature
 from campaigns.signing import token_read
 from foundation.forms_flow import form_flow
 from foundation.ratelimit import limit
 from members import access
-from members.models import Organization
 from outbox.services import email_cancel, email_retry
 from outreach import selectors, services
 from outreach.forms import DeliveryForm, LetterCampaignForm, ReplyForm, SendLetterForm
 from outreach.models import LetterCampaign, PetitionDelivery
-
-
-def _cosponsored(
-    request: HttpRequest, org: str, slug: str, *, roles: set[str], signer_data: bool = False
-) -> tuple[Organization, Campaign]:
-    """The acting organization and a campaign it co-sponsors (accepted).
-
-    ``signer_data``: the route decides what signers' personal data goes where (letters carry
-    their names, cities and own words; deliveries can carry names): two-factor for every role.
-    """
-    organization, _membership = access.organization_for(
-        request, org, roles=roles, signer_data=signer_data
-    )
-    campaign = get_object_or_404(
-        Campaign,
-        slug=slug,
-        cosponsorships__organization=organization,
-        cosponsorships__status=CoSponsorship.Status.ACCEPTED,
-    )
-    return organization, campaign
-
 
 # --- signers ------------------------------------------------------------------------------------
 
@@ -143,7 +122,7 @@ def survey(request: HttpRequest, token: str, answer: str) -> HttpResponse:
 
 @login_required
 def campaign_outreach(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _cosponsored(request, org, slug, roles=access.EVERYONE)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EVERYONE)
     replies = list(selectors.campaign_replies(campaign=campaign))
     for reply in replies:
         # An emailed reply not yet published is read on its own page, behind two-factor.
@@ -167,7 +146,7 @@ def campaign_outreach(request: HttpRequest, org: str, slug: str) -> HttpResponse
 
 @login_required
 def letter_campaign_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _cosponsored(
+    organization, campaign = campaign_for(
         request, org, slug, roles=access.EDITORS, signer_data=True
     )
     return form_flow(
@@ -196,7 +175,7 @@ def letter_campaign_action(
     request: HttpRequest, org: str, slug: str, pk: int, action: str
 ) -> HttpResponse:
     """A co-sponsor asks for a test letter (sample signer only), or for approval again."""
-    organization, campaign = _cosponsored(
+    organization, campaign = campaign_for(
         request, org, slug, roles=access.EDITORS, signer_data=True
     )
     letter_campaign = get_object_or_404(LetterCampaign, pk=pk, campaign=campaign)
@@ -233,7 +212,7 @@ def letter_campaign_action(
 
 @login_required
 def reply_add(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _cosponsored(request, org, slug, roles=access.EDITORS)
+    organization, campaign = campaign_for(request, org, slug, roles=access.EDITORS)
     return form_flow(
         request,
         ReplyForm(request.POST or None),
@@ -256,7 +235,7 @@ def reply_add(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 def reply_review(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
     """One reply, redacted, for members with two-factor; an editor or admin publishes it."""
     roles = access.EVERYONE if request.method == "GET" else access.EDITORS
-    organization, campaign = _cosponsored(request, org, slug, roles=roles, signer_data=True)
+    organization, campaign = campaign_for(request, org, slug, roles=roles, signer_data=True)
     can_publish = (
         access.request_user(request)
         .memberships.filter(organization=organization, role__in=access.EDITORS)
@@ -291,7 +270,7 @@ def reply_review(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResp
 
 @login_required
 def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
-    organization, campaign = _cosponsored(
+    organization, campaign = campaign_for(
         request, org, slug, roles=access.EDITORS, signer_data=True
     )
     return form_flow(
@@ -316,7 +295,7 @@ def delivery_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 @require_POST
 def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str) -> HttpResponse:
     """A co-sponsor admin retries a failed message of this campaign, or cancels a queued one."""
-    organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN, signer_data=True)
+    organization, campaign = campaign_for(request, org, slug, roles=access.ADMIN, signer_data=True)
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     email = get_object_or_404(selectors.campaign_emails(campaign=campaign), pk=pk)
     if action == "retry":
@@ -332,7 +311,7 @@ def email_action(request: HttpRequest, org: str, slug: str, pk: int, action: str
 
 @login_required
 def delivery_approve(request: HttpRequest, org: str, slug: str, pk: int) -> HttpResponse:
-    organization, campaign = _cosponsored(request, org, slug, roles=access.ADMIN, signer_data=True)
+    organization, campaign = campaign_for(request, org, slug, roles=access.ADMIN, signer_data=True)
     delivery = get_object_or_404(PetitionDelivery, pk=pk, petition__campaign=campaign)
     if request.method == "POST":
         limit(request, scope="org_write", key=f"user:{request.user.pk}")

@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns.models import Campaign, CoSponsorship, OutcomeEvent
+from campaigns.access import campaign_for
+from campaigns.models import Campaign, OutcomeEvent
 from foundation.forms_flow import form_flow
 from foundation.ratelimit import limit
 from members import access
@@ -27,14 +28,8 @@ from updates.models import CampaignUpdate
 def _campaign_for(
     request: HttpRequest, org: str, slug: str, *, roles: set[str]
 ) -> tuple[Organization, Campaign]:
-    organization, _membership = access.organization_for(request, org, roles=roles, signer_data=True)
-    campaign = get_object_or_404(
-        Campaign,
-        slug=slug,
-        cosponsorships__organization=organization,
-        cosponsorships__status=CoSponsorship.Status.ACCEPTED,
-    )
-    return organization, campaign
+    # Updates go to signers' addresses: two-factor for every role; accepted co-sponsors only.
+    return campaign_for(request, org, slug, roles=roles, signer_data=True)
 
 
 def _done(organization: Organization, campaign: Campaign) -> HttpResponse:
