@@ -7,7 +7,9 @@ What can never be in a cached page: anything of a signed-in person (their reques
 served from or stored in the cache), a form with errors (only an unbound GET page is stored),
 anyone's CSRF token, challenge or address (rendered as marks, see ``_Marks``), anyone's messages
 (such a page is never stored). The marks go in through the template context and the request, not
-through the templates' markup, so a redesigned template stays safe.
+through the templates' markup, so a redesigned template stays safe. What a template or tag reads
+from the request other than its path, host and language (a cookie, the session, a header) would be
+the first visitor's in every copy: keep such reads out of these pages, or make them marks.
 
 Freshness: every page has a version token in the shared cache (Redis in production), keyed by its
 slug. ``public_pages_changed`` gives a campaign and its petitions new tokens when a change is made
