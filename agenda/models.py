@@ -199,6 +199,8 @@ class ModerationAct(models.Model):
         PUBLISH = "publish", _("Published")
         HIDE = "hide", _("Hidden")
         RESTORE = "restore", _("Restored")
+        # An adoption whose campaign never went live in time is no answer: back before the members.
+        LAPSE = "lapse", _("Adoption lapsed: no live campaign in time")
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="moderation")
     action = models.CharField(max_length=8, choices=Action.choices)

@@ -688,6 +688,46 @@ def motions_settle(*, now: datetime | None = None) -> int:
     return settled
 
 
+def adoptions_lapse(*, now: datetime | None = None) -> int:
+    """An adoption is a promise of a campaign. One whose campaign is still not public
+    AGENDA_ANSWER_WITHIN after it was adopted goes back before the member organizations, with
+    a new due date and a public record naming the organization: adopting and then sitting on the
+    campaign cannot quietly bury a proposal."""
+    now = now or timezone.now()
+    lapsed = 0
+    due = Proposal.objects.filter(
+        status=Proposal.Status.ADOPTED, answered_at__lt=now - settings.AGENDA_ANSWER_WITHIN
+    ).exclude(campaign__status__in=campaign_selectors.PUBLIC_STATUSES)
+    for proposal_id in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            proposal = (
+                Proposal.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=proposal_id, status=Proposal.Status.ADOPTED)
+                .select_related("campaign")
+                .first()
+            )
+            if proposal is None or (
+                proposal.campaign is not None
+                and proposal.campaign.status in campaign_selectors.PUBLIC_STATUSES
+            ):
+                continue
+            ModerationAct.objects.create(
+                proposal=proposal,
+                action=ModerationAct.Action.LAPSE,
+                organization=proposal.answered_by,
+            )
+            proposal.status = Proposal.Status.AWAITING
+            proposal.submitted_at = proposal.submitted_at or now
+            proposal.answer_due = now + settings.AGENDA_ANSWER_WITHIN
+            proposal.answered_at = None
+            proposal.answered_by = None
+            proposal.answer_reason = ""
+            proposal.campaign = None
+            proposal.save()
+            lapsed += 1
+    return lapsed
+
+
 # --- telling the supporters -------------------------------------------------------------------
 
 

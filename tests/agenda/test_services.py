@@ -499,3 +499,37 @@ def test_a_proposal_still_gathering_support_cannot_be_declined(
             reason="Not now.",
         )
     assert not AnswerMotion.objects.exists()
+
+
+def test_an_adoption_whose_campaign_never_goes_live_lapses_publicly(
+    area: IssueArea, coalition: Coalition, threshold: int, settings: LazySettings
+) -> None:
+    settings.AGENDA_ANSWER_WITHIN = timedelta(days=30)
+    proposal = _awaiting(area, coalition)
+    campaign = services.proposal_adopt(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, title="T", summary="S"
+    )
+    assert services.adoptions_lapse(now=timezone.now() + timedelta(days=29)) == 0
+    later = timezone.now() + timedelta(days=31)
+    assert services.adoptions_lapse(now=later) == 1
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.AWAITING
+    assert proposal.answered_by is None and proposal.campaign is None
+    assert proposal.answer_due == later + timedelta(days=30)
+    act = proposal.moderation.first()
+    assert act is not None
+    assert (act.action, act.organization) == (ModerationAct.Action.LAPSE, coalition.c)
+    assert Campaign.objects.filter(pk=campaign.pk).exists()  # the draft stays its own
+
+
+def test_an_adoption_with_a_live_campaign_stands(
+    area: IssueArea, coalition: Coalition, threshold: int
+) -> None:
+    proposal = _awaiting(area, coalition)
+    campaign = services.proposal_adopt(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, title="T", summary="S"
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.LIVE)
+    assert services.adoptions_lapse(now=timezone.now() + timedelta(days=365)) == 0
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.ADOPTED
