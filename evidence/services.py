@@ -428,6 +428,12 @@ def summary_attach(
         campaign_id = delivery.petition.campaign_id
         if delivery.status != PetitionDelivery.Status.AWAITING_APPROVAL:
             raise EvidenceError(_("This delivery has gone out already."))
+        # The link goes into the mail the co-sponsors approve: not after any of them did.
+        act = outreach_services.delivery_act(delivery)
+        if act is not None and act.answers.exists():
+            raise EvidenceError(
+                _("Co-sponsors have begun approving this delivery: attach evidence before they do.")
+            )
         exists = EvidenceSummary.objects.filter(delivery=delivery, issue_area=issue_area)
     _cosponsor_check(organization=organization, campaign_id=campaign_id)
     if exists.exists():
