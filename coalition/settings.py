@@ -375,13 +375,23 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Every periodic job is safe to run twice (each claims its rows with a conditional update).
-    "outbox-relay": {"task": "outbox.tasks.outbox_relay", "schedule": 2.0},
+    # A relay or fold still waiting when the next one is due is useless: it expires instead of
+    # piling up in the queue while every worker process is busy with a wave of mass mail.
+    "outbox-relay": {
+        "task": "outbox.tasks.outbox_relay",
+        "schedule": 2.0,
+        "options": {"expires": 10},
+    },
     "outbox-sweep": {
         "task": "outbox.tasks.outbox_sweep",
         "schedule": env_float("COALITION_OUTBOX_SWEEP_SECONDS", 60.0),
     },
     "decisions-close-due": {"task": "members.tasks.decisions_close_due", "schedule": 60.0},
-    "signature-counts": {"task": "campaigns.tasks.signature_counts_fold", "schedule": 2.0},
+    "signature-counts": {
+        "task": "campaigns.tasks.signature_counts_fold",
+        "schedule": 2.0,
+        "options": {"expires": 10},
+    },
     "outreach-deliveries": {"task": "outreach.tasks.deliveries_due", "schedule": 60.0},
     "joint-acts-settle": {"task": "campaigns.tasks.joint_acts_settle", "schedule": 60.0},
     "updates-fanout": {"task": "updates.tasks.updates_fanout_due", "schedule": 60.0},
