@@ -6,8 +6,10 @@ import csv
 import io
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -114,7 +116,23 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _tables(issue_area: IssueArea) -> dict[str, Any]:
-    return aggregates.area_tables(issue_area=issue_area)
+    """The area's figures; with the daily cut-off they change rarely, so a public page (and any
+    bot hammering it) costs one scan of the reports per area every few minutes, not per view."""
+    as_of = aggregates.as_of_now()
+    if settings.EVIDENCE_AS_OF_DAYS <= 0:
+        return aggregates.area_tables(issue_area=issue_area, as_of=as_of)
+    key = f"evidence:tables:{issue_area.slug}:{as_of.isoformat()}:{aggregates.min_cell()}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache is down: compute, as every page does then
+        cached = None
+    if cached is None:
+        cached = aggregates.area_tables(issue_area=issue_area, as_of=as_of)
+        try:
+            cache.set(key, cached, timeout=300)
+        except Exception:  # noqa: S110 - the figures are served either way
+            pass
+    return dict(cached)
 
 
 def evidence(request: HttpRequest, area: str) -> HttpResponse:

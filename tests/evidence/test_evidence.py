@@ -637,3 +637,25 @@ def test_without_javascript_the_aged_form_token_is_the_price(
     replay = _report(issue_area, client, nojs=fresh.group(1), email="other@example.org")
     assert replay.status_code == 400
     assert CaseReport.objects.count() == 1
+
+
+def test_the_public_page_scans_the_reports_once_per_cut_off_not_per_view(
+    client: Client, settings: LazySettings, issue_area: IssueArea
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.EVIDENCE_AS_OF_DAYS = 1
+    _make(issue_area, n=5)
+    CaseReport.objects.update(confirmed_at=timezone.now() - timedelta(days=2))
+    url = reverse("evidence:evidence", args=[issue_area.slug])
+    assert "Latvia" in client.get(url).content.decode()
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+
+    assert "Latvia" in page
+    scans = [
+        q["sql"] for q in queries.captured_queries if '"evidence_casereport"."month"' in q["sql"]
+    ]
+    assert scans == []
