@@ -44,8 +44,9 @@ def eight_bit(message: MimeMessage) -> MimeMessage:
 class EmailBackend(BaseEmailBackend):
     """Writes each message to ``<file_path>/<time>-<n>.eml`` (UTF-8, 8-bit, sorts by time)."""
 
-    def __init__(self, *, file_path: str | None = None, **kwargs: Any):
+    def __init__(self, *, fail_silently: bool = False, file_path: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
+        self.fail_silently = fail_silently
         self.file_path = Path(file_path or settings.MAIL_DIR)
 
     def send_messages(self, email_messages: Any) -> int:
@@ -62,7 +63,7 @@ class EmailBackend(BaseEmailBackend):
                 partial.rename(self.file_path / name)  # a reader never sees half a message
                 sent += 1
             except OSError:
-                if not self._fail_silently:
+                if not self.fail_silently:
                     raise
         return sent
 

@@ -743,7 +743,8 @@ def reply_record(
     if first_sent is not None and received_at < first_sent:
         raise OutreachError(
             _(
-                "A reply cannot be dated before the first letter to this recipient was sent (%(sent)s)."
+                "A reply cannot be dated before the first letter to this recipient was sent "
+                "(%(sent)s)."
             )
             % {"sent": timezone.localtime(first_sent).strftime("%Y-%m-%d %H:%M")}
         )
