@@ -328,10 +328,14 @@ def emails_send(*, ids: list[int]) -> dict[int, str]:
                 )
                 outcomes[email.pk] = "sent"
     except Exception as exc:
-        # The connection (or the provider) failed: what the next message would have met too.
-        for email in pending:
-            outcomes[email.pk] = _send_failed(email=email, exc=exc)
-        pending = []
+        # The connection (or the provider) failed. The message being handed over counts the
+        # attempt; the rest were not tried: they wait as long and count nothing, so a message
+        # that breaks connections cannot use up the attempts of the others in its batch.
+        if pending:
+            outcomes[pending[0].pk] = _send_failed(email=pending[0], exc=exc)
+            rest, pending = pending[1:], []
+            _emails_release(rest, delay=email_retry_delay(1))
+            outcomes.update(dict.fromkeys((email.pk for email in rest), "released"))
     if pending:
         _emails_release(pending)
         outcomes.update(dict.fromkeys((email.pk for email in pending), "released"))
@@ -400,13 +404,13 @@ def _send_failed(*, email: Email, exc: Exception) -> str:
     return "deferred"
 
 
-def _emails_release(emails: list[Email]) -> None:
+def _emails_release(emails: list[Email], *, delay: timedelta | None = None) -> None:
     """Give claimed rows that were not tried back to the relay, without counting an attempt."""
     Email.objects.filter(pk__in=[e.pk for e in emails], status=Email.Status.SENDING).update(
         status=Email.Status.QUEUED,
         attempts=F("attempts") - 1,
         dispatched_at=None,
-        next_attempt_at=timezone.now(),
+        next_attempt_at=timezone.now() + (delay or timedelta(0)),
     )
 
 
