@@ -10,7 +10,11 @@ from django.utils import translation
 
 from tests.campaigns.conftest import issue_area, live  # noqa: F401 - shared across folders
 from tests.factories import MemberOrganizationFactory, UserFactory, make_admin
+from tests.once import ONCE_PER_MODULE, UNIT_TEST_SETTINGS
 from tests.outreach.conftest import confirmed, contacts, letters  # noqa: F401
+
+# Modules that import the permission table's `world` find the scenario it is copied from here.
+from tests.test_permissions import world_built_once  # noqa: F401
 
 # pyproject.toml sets COALITION_TESTING for pytest-django, which has loaded the settings by now.
 # Processes a test starts (gunicorn in production mode, `manage.py check --deploy`) must not
@@ -22,19 +26,37 @@ os.environ.pop("COALITION_TESTING", None)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a module with a scenario built once (tests/once.py), the tests that do not use it run
+    first: its transaction stays open from its first test to the module's end."""
+
+    def uses_a_shared_scenario(item: pytest.Item) -> bool:
+        return not ONCE_PER_MODULE.isdisjoint(getattr(item, "fixturenames", ()))
+
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    items[:] = [
+        item
+        for module in modules.values()
+        for item in sorted(module, key=uses_a_shared_scenario)  # stable: file order otherwise
+    ]
+
+
 @pytest.fixture(autouse=True)
 def _embedded_tasks(settings: LazySettings, request: pytest.FixtureRequest) -> Iterator[None]:
     """Unit tests run tasks in-process; integration tests use the real worker instead."""
-    if request.node.get_closest_marker("integration") is None:
-        settings.CELERY_TASK_ALWAYS_EAGER = True
+    unit_test = request.node.get_closest_marker("integration") is None
+    for name, value in UNIT_TEST_SETTINGS.items():
+        if unit_test or name != "CELERY_TASK_ALWAYS_EAGER":
+            setattr(settings, name, value)
+    if unit_test:
         # Rate-limit counters and cached fragments must not leak from one test into the next.
         for backend in caches.all():
             backend.clear()
-    settings.SITE_URL = "http://testserver"
     # A request in Russian leaves Russian active in the thread; each test starts in English.
     translation.activate("en")
-    # Real hashing costs ~0.3 s per user; the hasher is Django's concern, not ours.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
 
 

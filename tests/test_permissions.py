@@ -37,12 +37,13 @@ the table. Known access bugs are cells marked ``xfail(strict=True)`` with the fi
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,12 +56,12 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 
 from api import services as api_services
 from campaigns import services as campaign_services
 from campaigns.models import (
     Campaign,
-    IssueArea,
     JointAct,
     OutcomeEvent,
     Petition,
@@ -73,8 +74,10 @@ from members.models import Decision, Invitation, Membership, Organization, User
 from outbox.models import Email
 from outreach import services as outreach_services
 from outreach.models import Contact, Letter, LetterCampaign, PetitionDelivery, Reply
-from tests.campaigns.conftest import LiveCampaign
+from tests.campaigns.conftest import LiveCampaign, issue_area_make, live_campaign_make
 from tests.factories import UserFactory, make_admin, make_member, make_staff, sign_in
+from tests.once import built_once
+from tests.outreach.conftest import contacts_make, letters_make
 from webhooks.models import Delivery as WebhookDelivery
 from webhooks.models import Endpoint
 
@@ -129,6 +132,7 @@ class World:
     # Personal data that no response in the table may show (see Row.personal for Olga's email).
     act: JointAct  # B's pending proposal to close the campaign (a joint act)
     never_shown: list[str] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)  # the officials the letters target
 
     @property
     def signer_tokens(self) -> dict[str, str]:
@@ -152,13 +156,36 @@ def _sign(
     return signature
 
 
+@pytest.fixture(scope="module")
+def world_built_once(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[World | None]:
+    """The scenario, built once per module in a transaction rolled back after its last test
+    (tests/once.py): each test runs in a savepoint inside it. None in browser test modules."""
+    yield from built_once(request, django_db_blocker, _world_make)
+
+
 @pytest.fixture
-def world(
-    live: LiveCampaign,
-    letters: LetterCampaign,
-    contacts: list[Contact],
-    issue_area: IssueArea,
-) -> World:
+def world(world_built_once: World | None, db: None) -> World:
+    """The scenario; a copy of its objects per test, so one test's changes to them stay its own
+    (its writes to the database are rolled back with its savepoint). A browser test gets its own,
+    committed, world."""
+    if world_built_once is None:
+        return _world_make()
+    return copy.deepcopy(world_built_once)
+
+
+@pytest.fixture
+def contacts(world: World) -> list[Contact]:
+    """The world's officials: in this module ``contacts`` are those the scenario was built with."""
+    return world.contacts
+
+
+def _world_make() -> World:
+    issue_area = issue_area_make()
+    live = live_campaign_make(issue_area)
+    contacts = contacts_make()
+    letters = letters_make(live)
     a, b = live.orgs
     admin_a, admin_b = live.admins
     viewer = make_member(a, Membership.Role.VIEWER, mfa=False)
@@ -282,6 +309,7 @@ def world(
             olga.email,
             "reporter.secret@example.org",  # a case reporter's address (evidence/)
         ],
+        contacts=contacts,
     )
 
 

@@ -40,8 +40,7 @@ def admin_of(organization: Organization) -> User:
     return organization.memberships.filter(role=Membership.Role.ADMIN).first().user
 
 
-@pytest.fixture
-def issue_area(db: None) -> IssueArea:
+def issue_area_make() -> IssueArea:
     # Seeded by a data migration, but a transactional test before this one may have flushed it.
     area, _created = IssueArea.objects.get_or_create(
         slug="bank-accounts",
@@ -51,8 +50,18 @@ def issue_area(db: None) -> IssueArea:
 
 
 @pytest.fixture
+def issue_area(db: None) -> IssueArea:
+    return issue_area_make()
+
+
+@pytest.fixture
 def live(issue_area: IssueArea) -> LiveCampaign:
     """A live campaign co-sponsored by two member organizations, with one open petition."""
+    return live_campaign_make(issue_area)
+
+
+def live_campaign_make(issue_area: IssueArea) -> LiveCampaign:
+    """What ``live`` returns, for scenarios built once per module (tests/test_permissions.py)."""
     orgs = [MemberOrganizationFactory(name=n) for n in ("Alpha Aid", "Beta Bridge")]
     admins = [make_admin(o) for o in orgs]
     outsider = MemberOrganizationFactory(name="Gamma Group")

@@ -15,6 +15,10 @@ from outreach.models import Contact, LetterCampaign
 
 @pytest.fixture
 def contacts(db: None) -> list[Contact]:
+    return contacts_make()
+
+
+def contacts_make() -> list[Contact]:
     return [
         Contact.objects.create(
             name="DG FISMA", email="fisma@commission.europa.example", institution="commission",
@@ -46,6 +50,12 @@ def approve_letter_campaign(live, letter_campaign: LetterCampaign) -> LetterCamp
 @pytest.fixture
 def letters(live, contacts) -> LetterCampaign:
     """A letter campaign every co-sponsor approved, open for sending."""
+    return letters_make(live)
+
+
+def letters_make(live) -> LetterCampaign:
+    """What ``letters`` returns (it needs the ``contacts`` to target), for scenarios built once
+    per module (tests/test_permissions.py)."""
     letter_campaign = LetterCampaign.objects.create(
         campaign=live.campaign,
         petition=live.petition,
