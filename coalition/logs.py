@@ -8,7 +8,7 @@ header (the client's address, its user agent, cookies) and what was posted. So:
   (coalition.middleware.redacted_path: tokens become REDACTED), drops the request object from the
   record so no handler or formatter can read its headers, and scrubs from the message, the
   traceback and every extra field: the request's address, forwarded addresses, user agent,
-  query string and secret URL arguments, and any IPv4 or IPv6 address at all.
+  query string and secret URL arguments, and any IPv4 or IPv6 address or email address at all.
 - ``PrivacyExceptionReporterFilter`` / ``PrivacyExceptionReporter`` (DEFAULT_EXCEPTION_REPORTER*):
   an error report holds no request headers, cookies, query, posted fields or frame variables
   (a frame's locals hold tokens and addresses), and names the redacted path only.
@@ -26,6 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from coalition.middleware import PUBLIC_URL_ARGUMENTS, redacted_path
+from foundation import crypto
 
 SCRUBBED = "[redacted]"
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
@@ -58,11 +59,12 @@ def _ipv6_scrub(match: re.Match[str]) -> str:
 
 
 def scrub(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """The text without the given secrets and without any IP address."""
+    """The text without the given secrets, any IP address or any email address (an SMTP or a
+    mail provider's error names its recipient)."""
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, SCRUBBED)
     text = _IPV4.sub(SCRUBBED, text)
-    return _IPV6.sub(_ipv6_scrub, text)
+    return crypto.scrub(_IPV6.sub(_ipv6_scrub, text))
 
 
 def request_secrets(request: HttpRequest) -> list[str]:

@@ -135,3 +135,14 @@ def test_a_record_with_extra_fields_and_a_request_is_cleaned_for_every_handler()
     other = logging.LogRecord("x", logging.INFO, __file__, 1, "at 17:22:19, v1.2.3", (), None)
     PrivacyFilter().filter(other)
     assert other.getMessage() == "at 17:22:19, v1.2.3"
+
+
+def test_an_address_in_a_mail_error_is_not_written(written: io.StringIO) -> None:
+    """An SMTP server's or mail provider's refusal names its recipient; the log must not."""
+    try:
+        raise RuntimeError(f"550 5.1.1 <{EMAIL}>: Recipient address rejected")
+    except RuntimeError:
+        logging.getLogger("outbox").exception("sending failed for %s", EMAIL)
+    text = written.getvalue()
+    assert "sending failed" in text and "Recipient address rejected" in text
+    _assert_clean(text, EMAIL)
