@@ -18,7 +18,7 @@ from campaigns.models import Petition, Signature, SignatureCountDelta, Supporter
 from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
 from members.models import Organization
-from outbox.selectors import emails_to_mailbox_count
+from outbox.selectors import emails_to_mailbox_reach
 from outbox.services import email_enqueue_template
 from outbox.suppression import ALL as SUPPRESS_ALL
 
@@ -162,10 +162,12 @@ def _mailbox_lock(digest: str) -> None:
 def _mailbox_may_be_mailed(digest: str) -> bool:
     """Under SIGNATURE_MAILS_PER_MAILBOX signer mails in the last 24 hours, all petitions and
     all spellings of the address together (outbox rows carry the mailbox's digest)."""
-    sent = emails_to_mailbox_count(
-        digest=digest, kinds=SIGNER_MAIL_KINDS, since=timezone.now() - timedelta(days=1)
+    return not emails_to_mailbox_reach(
+        digest=digest,
+        kinds=SIGNER_MAIL_KINDS,
+        since=timezone.now() - timedelta(days=1),
+        cap=settings.SIGNATURE_MAILS_PER_MAILBOX,
     )
-    return sent < settings.SIGNATURE_MAILS_PER_MAILBOX
 
 
 def _signature_resend(signature: Signature) -> None:

@@ -157,6 +157,43 @@ def test_confirmation_mail_per_mailbox_is_capped_acrosspetitions(
     assert _signer_mail_to("someone.else@gmail.com").count() == 1
 
 
+def test_the_cap_counts_only_signer_mail_of_the_last_day_to_that_mailbox(settings):
+    """The cap's narrow query (outbox.selectors.emails_to_mailbox_reach) counts what the cap
+    is about and nothing else: other kinds, older mail and other mailboxes do not hold it."""
+    from outbox.selectors import emails_to_mailbox_reach
+    from outbox.services import email_enqueue
+
+    settings.SIGNATURE_MAILS_PER_MAILBOX = 2
+    digest = email_digest("victimperson@gmail.com")
+    since = timezone.now() - timedelta(days=1)
+
+    def reached() -> bool:
+        return emails_to_mailbox_reach(
+            digest=digest, kinds=services.SIGNER_MAIL_KINDS, since=since, cap=2
+        )
+
+    for kind, to in [
+        ("outreach.letter", "victimperson@gmail.com"),
+        ("campaigns.confirm", "someone.else@gmail.com"),
+    ] * 3:
+        email_enqueue(kind=kind, to=to, subject="s", body_text="b")
+    email_enqueue(
+        kind="campaigns.confirm", to="Victim.Person@gmail.com", subject="s", body_text="b"
+    )
+    Email.objects.filter(recipient_digest=digest, kind="campaigns.confirm").update(
+        created_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    assert not reached()
+    email_enqueue(
+        kind="campaigns.reminder", to="victim.person+x@gmail.com", subject="s", body_text="b"
+    )
+    assert not reached()
+    email_enqueue(
+        kind="campaigns.already_signed", to="victimperson@gmail.com", subject="s", body_text="b"
+    )
+    assert reached()
+
+
 def test_erasure_deletes_mail_to_every_spelling_of_the_mailbox(client, live):
     petitions = open_petitions(live, 2)
     services.signature_create(
