@@ -77,12 +77,22 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Supports and proposals without JavaScript have a global budget of their own: spending the
+# petition signers' (``sign_nojs``) let 300 agenda posts lock every Tor signer out for the hour.
+AGENDA_NOJS_SCOPE = "agenda_nojs"
+
+
 def _anti_bot(request: HttpRequest, form: ProposalForm | SupportForm) -> bool:
     """The sign form's price, for a valid form: a solved proof of work, or else the aged form
     token (False, with the reason on the form, when it fails); then the signing budgets."""
     if not (form.pow_verified or form.nojs_token_check()):
         return False
-    sign_limits(request, email=form.cleaned_data["email"], pow_verified=form.pow_verified)
+    sign_limits(
+        request,
+        email=form.cleaned_data["email"],
+        pow_verified=form.pow_verified,
+        nojs_scope=AGENDA_NOJS_SCOPE,
+    )
     return True
 
 

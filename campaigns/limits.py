@@ -39,8 +39,14 @@ def sign_ip_limit(request: HttpRequest) -> None:
         limit(request, scope="sign_ip")
 
 
-def sign_limits(request: HttpRequest, *, email: str, pow_verified: bool) -> None:
-    """Count a valid sign post against its budgets; raise RateLimited (a 429) when over."""
+def sign_limits(
+    request: HttpRequest, *, email: str, pow_verified: bool, nojs_scope: str = NOJS_SCOPE
+) -> None:
+    """Count a valid sign post against its budgets; raise RateLimited (a 429) when over.
+
+    ``nojs_scope`` is the global budget of posts without a solved proof of work: another form
+    that takes the sign form's price (the agenda: ``agenda_nojs``) spends its own, so a flood of
+    it cannot lock out the petition signers without JavaScript."""
     domain = email_domain(email)
     if pow_verified:
         limit(request, scope="sign_domain", key="domain:" + domain)
@@ -48,4 +54,4 @@ def sign_limits(request: HttpRequest, *, email: str, pow_verified: bool) -> None
         # The domain's budget first: a flood from one domain is stopped there before it can
         # spend much of the budget every signer without JavaScript shares.
         limit(request, scope="sign_domain_unverified", key="domain-unverified:" + domain)
-        nojs_budget_spend(request, scope=NOJS_SCOPE)
+        nojs_budget_spend(request, scope=nojs_scope)

@@ -629,6 +629,8 @@ RATE_LIMITS = {
     "sign_nojs": os.environ.get("COALITION_RL_SIGN_NOJS", "300/h"),
     # Case reports sent without a solved proof of work, from everybody together (evidence/limits.py).
     "report_nojs": os.environ.get("COALITION_RL_REPORT_NOJS", "100/h"),
+    # Agenda proposals and supports sent without one, from everybody together (agenda/views.py).
+    "agenda_nojs": os.environ.get("COALITION_RL_AGENDA_NOJS", "200/h"),
     # Per email domain, counting only posts with a solved proof of work (campaigns/limits.py).
     "sign_domain": os.environ.get("COALITION_RL_SIGN_DOMAIN", "600/h"),
     # Per email domain for posts without one: a flood of them cannot hold back the posts above.
