@@ -48,6 +48,16 @@ pytest: install
 
 test: lint typecheck pytest
 
+# The inner loop: no browser, no real Celery worker or SMTP server (tests/e2e, tests/integration).
+.PHONY: test-fast test-nightly
+test-fast: PYTEST_ARGS += -m "not e2e and not integration" --ignore=tests/e2e --ignore=tests/integration
+test-fast: pytest
+
+# Everything `make test` runs, with the fuzzers (tests/fuzz) at ten times their budget on fresh,
+# random examples instead of the same derandomized ones (the hypothesis profile in tests/conftest.py).
+test-nightly: PYTEST_ARGS += --hypothesis-profile=nightly
+test-nightly: lint typecheck pytest
+
 messages: install
 	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l ru --no-obsolete --no-location \
 	  --ignore='.venv/*' --ignore='.tools/*' --ignore='var/*'

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import hypothesis
 import pytest
 from django.conf import LazySettings
 from django.core.cache import caches
@@ -15,6 +16,10 @@ from tests.outreach.conftest import confirmed, contacts, letters  # noqa: F401
 
 # Modules that import the permission table's `world` find the scenario it is copied from here.
 from tests.test_permissions import world_built_once  # noqa: F401
+
+# Fuzzing budgets (tests/fuzz/): every run tries the same examples, a budget sized for CI; the
+# "nightly" profile (`make test-nightly`) tries ten times as many, new ones each run.
+hypothesis.settings.register_profile("nightly", derandomize=False, print_blob=True)
 
 # pyproject.toml sets COALITION_TESTING for pytest-django, which has loaded the settings by now.
 # Processes a test starts (gunicorn in production mode, `manage.py check --deploy`) must not

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.fuzz.test_fuzz_signing import FUZZ
+from tests.fuzz.test_fuzz_signing import FUZZ, examples
 from tests.test_permissions import TABLE, World, actor_for
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_no_query_string_makes_a_public_page_fail(world: World, route: str, role
     row = next(row for row in TABLE if row.route == route and not row.variant)
     path = reverse(route, kwargs=row.kwargs(world, actor))
 
-    @hypothesis_settings(FUZZ, max_examples=15)
+    @hypothesis_settings(FUZZ, max_examples=examples(15))
     @given(query=query_strings())
     def run(query: str) -> None:
         for backend in caches.all():  # a rate limit's 429 must not hide what comes after it

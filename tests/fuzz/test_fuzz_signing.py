@@ -50,9 +50,20 @@ from tests.campaigns.conftest import LiveCampaign
 
 pytestmark = pytest.mark.django_db
 
+NIGHTLY = hypothesis_settings.get_current_profile_name() == "nightly"  # make test-nightly
+
+
+def examples(budget: int) -> int:
+    """``budget`` examples in every run; ten times as many in the nightly run."""
+    return budget * 10 if NIGHTLY else budget
+
+
 FUZZ = hypothesis_settings(
     deadline=None,
-    derandomize=True,  # the same inputs on every run: a CI failure replays locally
+    # The same inputs on every run: a CI failure replays locally. The nightly run draws fresh
+    # ones and prints the blob that replays a failure (@reproduce_failure).
+    derandomize=not NIGHTLY,
+    print_blob=NIGHTLY,
     database=None,  # and no .hypothesis/ folder in the work tree
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
@@ -447,7 +458,7 @@ def _sign_page_posts(draw: st.DrawFn, slugs: list[str]) -> dict[str, Any]:
 
 
 def test_sign_form_never_answers_500_nor_writes_partially(fuzz: Fuzz) -> None:
-    @hypothesis_settings(FUZZ, max_examples=120)
+    @hypothesis_settings(FUZZ, max_examples=examples(120))
     @given(post=_sign_page_posts(fuzz.slugs))
     def sign(post: dict[str, Any]) -> None:
         url = reverse(f"campaigns:{post['page']}", args=[fuzz.petition.slug])
@@ -513,7 +524,7 @@ def _api_posts(draw: st.DrawFn, slugs: list[str]) -> tuple[dict[str, Any] | byte
 def test_signing_api_never_answers_500_nor_writes_partially(fuzz: Fuzz) -> None:
     url = reverse("api:signatures", args=[fuzz.petition.slug])
 
-    @hypothesis_settings(FUZZ, max_examples=200)
+    @hypothesis_settings(FUZZ, max_examples=examples(200))
     @given(
         post=_api_posts(fuzz.slugs),
         language=_weighted((4, st.just("")), (1, ACCEPT_LANGUAGES)),
@@ -548,7 +559,7 @@ def test_signing_api_never_answers_500_nor_writes_partially(fuzz: Fuzz) -> None:
 
 
 def test_unknown_or_closed_petition_refuses_any_body(fuzz: Fuzz) -> None:
-    @hypothesis_settings(FUZZ, max_examples=40)
+    @hypothesis_settings(FUZZ, max_examples=examples(40))
     @given(
         slug=st.none() | st.from_regex(r"[-a-zA-Z0-9_]{1,60}", fullmatch=True),  # None: closed
         body=_api_bodies(fuzz.slugs),
@@ -594,7 +605,7 @@ def test_with_rate_limits_on_the_fuzzer_gets_429s_never_500s(
 
     # The counters live in the cache and are meant to add up across examples (no isolation):
     # a failure here may not replay exactly, but its traceback says what answered 500.
-    @hypothesis_settings(FUZZ, max_examples=40)
+    @hypothesis_settings(FUZZ, max_examples=examples(40))
     @given(data=_signature_fields(fuzz.slugs), body=_api_bodies(fuzz.slugs), to_api=st.booleans())
     def post(data: dict[str, Any], body: dict[str, Any], to_api: bool) -> None:
         if to_api:
@@ -675,7 +686,7 @@ def _aim_at_live_petition(case: schemathesis.Case) -> None:
 
 
 @schema.parametrize()
-@hypothesis_settings(FUZZ, max_examples=30)
+@hypothesis_settings(FUZZ, max_examples=examples(30))
 def test_openapi_operations_never_answer_500(
     case: schemathesis.Case, fuzz: Fuzz, same_connection: None
 ) -> None:
