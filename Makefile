@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coalition
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint typecheck pytest messages check-deploy audit clean
+.PHONY: install run test lint typecheck pytest messages check-deploy audit clean e2e-tools
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,7 +36,15 @@ lint: install
 typecheck: install
 	DJANGO_DEBUG=1 $(VENV)/bin/mypy .
 
-pytest: install
+# axe-core for the browser tests (tests/e2e/axe.py), from the lock file; tests only, never served.
+E2E_VENDOR := tests/e2e/vendor
+$(E2E_VENDOR)/node_modules/.installed: $(E2E_VENDOR)/package.json $(E2E_VENDOR)/package-lock.json
+	npm ci --prefix $(E2E_VENDOR) --no-audit --no-fund
+	touch $@
+
+e2e-tools: $(E2E_VENDOR)/node_modules/.installed
+
+pytest: install e2e-tools
 	@if $(PY) bin/services-up.py; then \
 	  echo "Using PostgreSQL and Redis on 127.0.0.1"; \
 	  DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
