@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -143,42 +144,55 @@ def run_worker(
     extra_env: dict[str, str] | None = None,
     beat: bool = True,
     concurrency: int = 2,
+    restart: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker with embedded beat, on the test database, sending to ``smtp_port``.
 
     ``extra_env`` overrides settings for the worker only (it reads them from the environment),
     e.g. ``{"COALITION_OUTBOX_STUCK_AFTER_SECONDS": "5"}``. ``beat=False``: no embedded beat
     (the scale-out test runs beat on its own, and gives its web nodes the same ``worker_env``).
+    ``restart``: start it again whenever it exits, as the deployment's restart policy does
+    (Celery 5.7 ends a worker that loses the broker while it holds an unacknowledged task).
     """
     env = worker_env(redis_url=redis_url, smtp_port=smtp_port, extra_env=extra_env)
     schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
     log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)
-    worker = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "coalition",
-            "worker",
-            *(["--beat", f"--schedule={schedule}"] if beat else []),
-            f"--concurrency={concurrency}",
-            "--pool=prefork",
-            "--loglevel=INFO",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    args = [
+        str(Path(sys.executable).parent / "celery"),
+        "-A",
+        "coalition",
+        "worker",
+        *(["--beat", f"--schedule={schedule}"] if beat else []),
+        f"--concurrency={concurrency}",
+        "--pool=prefork",
+        "--loglevel=INFO",
+        "--without-mingle",
+        "--without-gossip",
+    ]
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+
+    worker = start()
+    current = [worker]
+    done = threading.Event()
+
+    def supervise() -> None:
+        while not done.wait(0.5):
+            if current[-1].poll() is not None:
+                current.append(start())
+
+    if restart:
+        threading.Thread(target=supervise, daemon=True).start()
     try:
         yield worker
     finally:
-        worker.terminate()
+        done.set()
+        current[-1].terminate()
         try:
-            worker.wait(timeout=20)
+            current[-1].wait(timeout=20)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            current[-1].kill()
         if os.environ.get("COALITION_SHOW_WORKER_LOG"):
             print(Path(log.name).read_text())
 

@@ -278,7 +278,13 @@ def test_broker_down_with_letters_queued_delivers_each_once_when_it_is_back(
     inbox, smtp_port = smtp_server
     inbox.delay = 0.05  # so the outage catches tasks queued in Redis and sends in flight
     first = _queue_letters(letters, confirmed, signers=4, extra_targets=8)
-    with run_worker(redis_url=private_redis.url, smtp_port=smtp_port, extra_env=FAST):
+    # Restarted if it exits, as in production: the worker may end when the broker goes away
+    # while it holds a batch it has not acknowledged (run_worker).
+    # Small batches, so that tasks wait in Redis when it stops.
+    small = {**FAST, "COALITION_OUTBOX_SEND_BATCH": "5"}
+    with run_worker(
+        redis_url=private_redis.url, smtp_port=smtp_port, extra_env=small, restart=True
+    ):
         inbox.wait_for(lambda msgs: len(msgs) >= 5)
         private_redis.stop()  # the queued tasks are gone with it (no persistence)
         assert len(inbox.messages) < len(first)  # the outage came mid-batch
