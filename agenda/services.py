@@ -468,12 +468,30 @@ def _answer(
     proposal.answer_reason = reason
     proposal.campaign = campaign
     proposal.answer_decision = decision
+    # Every answer is news to the supporters who asked: its notices start from the first one
+    # again, even if an earlier answer's (or lapse's) were already sent.
     proposal.notices_pending = True
+    proposal.notice_cursor = 0
     proposal.save()
     # Any other motion still open is moot now.
     AnswerMotion.objects.filter(proposal=proposal, status=AnswerMotion.Status.PENDING).update(
         status=AnswerMotion.Status.WITHDRAWN
     )
+
+
+def _check_not_lapsed(proposal: Proposal, organization: Organization) -> None:
+    """An organization whose adoption of this proposal lapsed cannot adopt it again: adopting,
+    letting it lapse and adopting again would bury it for good, one due date at a time."""
+    if ModerationAct.objects.filter(
+        proposal=proposal, action=ModerationAct.Action.LAPSE, organization=organization
+    ).exists():
+        raise AgendaError(
+            _(
+                "The adoption of this proposal by %(name)s lapsed; another member organization "
+                "must take it up."
+            )
+            % {"name": organization.name}
+        )
 
 
 @transaction.atomic
@@ -484,6 +502,7 @@ def proposal_adopt(
     prepares and takes live, co-sponsors welcome), linked to the proposal."""
     _require_member(organization, user, ANSWER_ROLES)
     proposal = _locked_answerable(proposal)
+    _check_not_lapsed(proposal, organization)
     if AnswerMotion.objects.filter(proposal=proposal, status=AnswerMotion.Status.VOTING).exists():
         raise AgendaError(_("The coalition is voting on its answer; wait for the vote."))
     campaign = _campaign_for_proposal(
@@ -530,6 +549,7 @@ def motion_propose(
     else:
         campaign = None
     if kind == AnswerMotion.Kind.ADOPT:
+        _check_not_lapsed(proposal, organization)
         vote = True  # adopting without a vote needs no motion: proposal_adopt
         if not campaign_title.strip() or not campaign_summary.strip():
             raise AgendaError(_("Give the campaign a title and a summary."))
@@ -723,6 +743,9 @@ def adoptions_lapse(*, now: datetime | None = None) -> int:
             proposal.answered_by = None
             proposal.answer_reason = ""
             proposal.campaign = None
+            # The supporters told "adopted" hear that it lapsed (and later of the next answer).
+            proposal.notices_pending = True
+            proposal.notice_cursor = 0
             proposal.save()
             lapsed += 1
     return lapsed
@@ -733,7 +756,11 @@ def adoptions_lapse(*, now: datetime | None = None) -> int:
 
 def answer_notices_send(*, batch: int = NOTICE_BATCH) -> int:
     """Queue the answer's one message to each confirmed supporter who asked for it, in batches
-    (a cursor on the support id makes a re-run continue, never repeat). Returns mails queued."""
+    (a cursor on the support id makes a re-run continue, never repeat). Returns mails queued.
+
+    One message per answer: a new answer, or the lapse of an adoption (the proposal is back
+    before the members), starts the cursor again. A hidden proposal's notices wait for its
+    restoration."""
     queued = 0
     for proposal_id in list(
         Proposal.objects.filter(notices_pending=True).values_list("pk", flat=True)
@@ -747,6 +774,14 @@ def answer_notices_send(*, batch: int = NOTICE_BATCH) -> int:
             )
             if proposal is None:
                 continue
+            if proposal.status in Proposal.ANSWERED:
+                kind, context = "answered", {"proposal": proposal}
+            elif proposal.status == Proposal.Status.AWAITING:
+                lapse = proposal.moderation.filter(action=ModerationAct.Action.LAPSE).first()
+                lapsed_by = lapse.organization if lapse is not None else None
+                kind, context = "lapsed", {"proposal": proposal, "lapsed_by": lapsed_by}
+            else:
+                continue  # hidden: no mail about it until it is restored
             supports = list(
                 proposal.supports.filter(
                     status=Support.Status.CONFIRMED,
@@ -756,11 +791,11 @@ def answer_notices_send(*, batch: int = NOTICE_BATCH) -> int:
             )
             for support in supports:
                 _mail(
-                    kind="answered",
+                    kind=kind,
                     to=support.email,
                     digest=support.email_digest,
                     language=support.language,
-                    context={"proposal": proposal, "support": support},
+                    context={**context, "support": support},
                     list_scope=_answer_scope(proposal),
                     bulk=True,
                 )

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import LazySettings
+from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone, translation
 
+from agenda import services
+from agenda.models import AnswerMotion, Proposal
 from campaigns.limits import sign_limits
 from campaigns.models import IssueArea
 from foundation.ratelimit import RateLimited
-from tests.agenda.conftest import Coalition, open_proposal
+from outbox.models import Email
+from tests.agenda.conftest import PROPOSER, Coalition, open_proposal
+from tests.agenda.test_services import _awaiting
 from tests.test_tor_limits import ONION, aged_nojs_token
 
 
@@ -47,3 +55,71 @@ def test_agenda_posts_without_javascript_never_spend_the_petition_signers_budget
                 email="maria@mail.example",
                 pow_verified=False,
             )
+
+
+@pytest.mark.django_db
+def test_the_organization_whose_adoption_lapsed_cannot_adopt_it_again(
+    area: IssueArea, coalition: Coalition, threshold: int, settings: LazySettings
+) -> None:
+    settings.AGENDA_ANSWER_WITHIN = timedelta(days=30)
+    proposal = _awaiting(area, coalition)
+    services.proposal_adopt(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, title="T", summary="S"
+    )
+    assert services.adoptions_lapse(now=timezone.now() + timedelta(days=31)) == 1
+    with pytest.raises(services.AgendaError, match="lapsed"):
+        services.proposal_adopt(
+            proposal=proposal,
+            organization=coalition.c,
+            user=coalition.admin_c,
+            title="T2",
+            summary="S2",
+        )
+    with pytest.raises(services.AgendaError, match="lapsed"):  # nor through a vote
+        services.motion_propose(
+            proposal=proposal,
+            organization=coalition.c,
+            user=coalition.admin_c,
+            kind=AnswerMotion.Kind.ADOPT,
+            reason="Again",
+            campaign_title="T2",
+            campaign_summary="S2",
+        )
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.AWAITING
+    # another member organization still can
+    services.proposal_adopt(
+        proposal=proposal, organization=coalition.b, user=coalition.admin_b, title="T", summary="S"
+    )
+
+
+@pytest.mark.django_db
+def test_supporters_hear_of_the_lapse_and_of_the_next_answer_once_each(
+    area: IssueArea, coalition: Coalition, threshold: int, settings: LazySettings
+) -> None:
+    settings.AGENDA_ANSWER_WITHIN = timedelta(days=30)
+    proposal = _awaiting(area, coalition)
+    services.proposal_adopt(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, title="T", summary="S"
+    )
+    assert services.answer_notices_send() == 2  # the proposer and "one" asked
+    assert services.adoptions_lapse(now=timezone.now() + timedelta(days=31)) == 1
+    assert services.answer_notices_send() == 2
+    assert services.answer_notices_send() == 0
+    lapsed = Email.objects.filter(kind="agenda.lapsed")
+    assert sorted(lapsed.values_list("to", flat=True)) == sorted([PROPOSER, "one@example.org"])
+    for mail in lapsed:
+        assert "Gamma" in mail.body_text and "lapsed" in mail.body_text
+        assert mail.list_scope == f"agenda:{proposal.pk}" and "/u/" in mail.body_text
+    with translation.override("ru"):
+        russian = render_to_string(
+            "agenda/email/lapsed_body.txt",
+            {"proposal": proposal, "lapsed_by": coalition.c, "erase_url": "", "site_url": ""},
+        )
+    assert "Организация Gamma взяла в работу" in russian and "Отписаться" in russian
+    services.proposal_adopt(
+        proposal=proposal, organization=coalition.b, user=coalition.admin_b, title="T", summary="S"
+    )
+    assert services.answer_notices_send() == 2
+    assert services.answer_notices_send() == 0
+    assert Email.objects.filter(kind="agenda.answered").count() == 4
