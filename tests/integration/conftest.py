@@ -182,12 +182,15 @@ def run_worker(
             if current[-1].poll() is not None:
                 current.append(start())
 
+    supervisor = threading.Thread(target=supervise, daemon=True)
     if restart:
-        threading.Thread(target=supervise, daemon=True).start()
+        supervisor.start()
     try:
         yield worker
     finally:
         done.set()
+        if restart:
+            supervisor.join(timeout=30)  # it may be starting one: stop that one too
         current[-1].terminate()
         try:
             current[-1].wait(timeout=20)
