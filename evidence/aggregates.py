@@ -5,23 +5,33 @@ The rule (README "Case reports and evidence" repeats it):
 1. Only one-dimensional tables are published, per issue area: reports by country, by institution
    (bank or authority), by kind of event and by month. No cross-table (country x bank) is ever
    published, on the pages, in the open data or in a frozen summary.
-2. A cell is published only with at least ``EVIDENCE_MIN_CELL`` (k) reports. Cells under k are
-   not listed by name at all (that a bank appears would already say someone reported it): they
-   are merged into one "fewer than k each" row, whose count is published only if it reaches k.
-   So the published cells and the area's total cannot be subtracted to recover a named cell.
+2. A cell is named (listed at all) only with at least ``EVIDENCE_MIN_CELL`` (k) VERIFIED reports
+   (reviewed by a moderator of a member organization). Reports nobody reviewed never decide
+   whether a cell appears: otherwise k-1 made-up reports would make a cell appear exactly when
+   one real report is there. Cells under k are not listed by name (that a bank appears would
+   already say someone reported it): they are merged into one "fewer than k verified each" row.
+   Every named row's verified count is at least k, so the published total minus the published
+   cells gives only the merged row's sum, never a named cell's count.
 3. Two columns: reported (confirmed by the reporter from the emailed link, not rejected) and
-   verified (reviewed by a moderator of a member organization). Each column follows rule 2 on
-   its own; the totals are published only when they reach k.
-4. Figures are as of the start of the day (UTC) ``EVIDENCE_AS_OF_DAYS`` days ago (default 1:
-   reports confirmed and reviewed before today). A watcher who reloads the page cannot tie a
-   report confirmed a minute ago to the cells that moved; within one day's batch, reports
-   arriving together blur each other. What remains (a day with a single report that moves
-   named cells in several tables at once) is the residual risk we accept with k >= 5 and no
-   cross-tables; raise k or the delay to lower it.
+   verified. The reported figure is shown only in named rows (never in the merged row); the
+   totals are published only when they reach k.
+4. Figures are as of the start of the day (UTC) ``EVIDENCE_AS_OF_DAYS`` days ago (default 1),
+   and from each report's status AS OF that cut-off, never its current one: a report counts as
+   verified from ``verified_at`` (set once at its first verification; writing or approving its
+   public version later does not move it) and stops counting from ``rejected_at``. So no act of
+   today changes today's figures. Within one day's batch, reports arriving together blur each
+   other; what remains (a day with a single report that moves named cells in several tables
+   at once) is the residual risk we accept with k >= 5 and no cross-tables.
 5. One mailbox cannot fill a cell: a report repeating one the same mailbox already sent
    (country, institution, event, month) counts once, and at most ``EVIDENCE_MAX_PER_MAILBOX``
    (default 3) reports of one mailbox count per issue area. Reports are kept; only the figures
-   skip them. Redacted accounts are published under the same delay, and never next to a row.
+   skip them.
+6. Redacted accounts are never shown next to a row, and are released on a schedule of their
+   own, unrelated to any verification day (evidence/services.py ``accounts_release``): only
+   on release days (every ``EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS``, default 7), only at least
+   ``EVIDENCE_ACCOUNT_DELAY_DAYS`` (default 14) after the report's verification and the second
+   organization's approval of the text, and only in batches of at least k accounts. So the day
+   an account appears is not the day its report's cells moved.
 """
 
 from __future__ import annotations
@@ -90,18 +100,17 @@ def area_tables(*, issue_area: IssueArea, as_of: datetime | None = None) -> dict
     rows = list(
         CaseReport.objects.filter(
             issue_area=issue_area,
-            status__in=[CaseReport.Status.CONFIRMED, CaseReport.Status.VERIFIED],
+            status__in=[
+                CaseReport.Status.CONFIRMED,
+                CaseReport.Status.VERIFIED,
+                CaseReport.Status.REJECTED,  # rejected after the cut-off: still counts (rule 4)
+            ],
             confirmed_at__lt=as_of,
         )
+        .exclude(rejected_at__lt=as_of)
         .order_by("confirmed_at", "pk")
         .values_list(
-            "email_digest",
-            "country",
-            "institution_id",
-            "event_id",
-            "month",
-            "status",
-            "moderated_at",
+            "email_digest", "country", "institution_id", "event_id", "month", "verified_at"
         )
     )
     reported: dict[str, Counter[str]] = {d: Counter() for d in DIMENSIONS}
@@ -109,7 +118,7 @@ def area_tables(*, issue_area: IssueArea, as_of: datetime | None = None) -> dict
     reported_total = verified_total = 0
     seen: set[tuple[Any, ...]] = set()
     per_mailbox: Counter[str] = Counter()
-    for digest, country, institution, event, month, status, moderated_at in rows:
+    for digest, country, institution, event, month, verified_at in rows:
         # One mailbox cannot fill a cell alone (rule 5): the same case sent twice counts once,
         # and at most EVIDENCE_MAX_PER_MAILBOX reports of one mailbox count in an area.
         case = (digest, country, institution, event, month)
@@ -123,11 +132,8 @@ def area_tables(*, issue_area: IssueArea, as_of: datetime | None = None) -> dict
             "event": str(event) if event else OTHER,
             "month": month.strftime("%Y-%m"),
         }
-        is_verified = (
-            status == CaseReport.Status.VERIFIED
-            and moderated_at is not None
-            and moderated_at < as_of
-        )
+        # Status as of the cut-off, never the current one (rule 4): verified_at is set once.
+        is_verified = verified_at is not None and verified_at < as_of
         reported_total += 1
         verified_total += int(is_verified)
         for dimension, key in keys.items():
@@ -136,34 +142,33 @@ def area_tables(*, issue_area: IssueArea, as_of: datetime | None = None) -> dict
                 verified[dimension][key] += 1
     tables: dict[str, list[dict[str, Any]]] = {}
     for dimension in DIMENSIONS:
-        shown, small = _published(reported[dimension], k)
-        shown_verified, small_verified = _published(verified[dimension], k)
-        labels = _labels(dimension, shown)
+        # A cell is named by its VERIFIED count only (rule 2): reports nobody reviewed (which
+        # anyone can make up) never decide whether a cell appears.
+        named, small_verified = _published(verified[dimension], k)
+        labels = _labels(dimension, named)
         if dimension == "month":
-            order = sorted(shown)
+            order = sorted(named)
         else:
-            order = sorted(shown, key=lambda key: (-shown[key], key))
+            order = sorted(named, key=lambda key: (-named[key], key))
         table = [
             {
                 "key": key,
                 "label": labels.get(key, {"en": "Not on the list", "ru": "Нет в списке"}),
-                "reported": shown[key],
-                "verified": shown_verified.get(key),
+                "reported": reported[dimension][key],
+                "verified": named[key],
             }
             for key in order
         ]
-        # Verified cells of at least k whose reported cell is shown are above; any other
-        # verified count (under k, or in a small reported cell) goes to the merged row.
-        small_verified += sum(n for key, n in shown_verified.items() if key not in shown)
-        if small:
+        if any(key not in named for key in reported[dimension]):
             table.append(
                 {
                     "key": SMALL,
                     "label": {
-                        "en": f"Fewer than {k} reports each",
-                        "ru": f"Меньше {k} сообщений в каждой строке",
+                        "en": f"Fewer than {k} verified reports each",
+                        "ru": f"Меньше {k} проверенных сообщений в каждой строке",
                     },
-                    "reported": small if small >= k else None,
+                    # The merged row's reported figure is never shown (rule 3).
+                    "reported": None,
                     "verified": small_verified if small_verified >= k else None,
                 }
             )

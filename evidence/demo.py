@@ -137,6 +137,8 @@ def seed() -> None:
                 created_at=past - timedelta(hours=1),
                 confirmed_at=past,
                 moderated_at=past + timedelta(hours=5) if report.moderated_at else None,
+                verified_at=past + timedelta(hours=5) if report.verified_at else None,
+                rejected_at=past + timedelta(hours=5) if report.rejected_at else None,
             )
     demo_mail = [
         e.pk

@@ -75,9 +75,9 @@ class ReportForm(NoJsCostMixin, forms.Form):
         self.pow_verified = False
         self.lists = lists_for(issue_area.slug)
         terms: dict[str, list[Term]] = {}
-        for term in Term.objects.filter(issue_area=issue_area, retired_at__isnull=True).order_by(
-            "name_" + self._language()
-        ):
+        for term in Term.objects.filter(
+            issue_area=issue_area, retired_at__isnull=True, approved_at__isnull=False
+        ).order_by("name_" + self._language()):
             terms.setdefault(term.vocabulary, []).append(term)
         self.terms = terms
         fields: dict[str, forms.Field] = {}
@@ -220,6 +220,10 @@ class ModerationForm(forms.Form):
             (ModerationLog.Action.VERIFY, _("Verify: the report is credible")),
             (ModerationLog.Action.REJECT, _("Reject: not credible, spam or not a case")),
             (ModerationLog.Action.REDACT, _("Only write or correct the public version")),
+            (
+                ModerationLog.Action.APPROVE,
+                _("Approve the public version another organization wrote"),
+            ),
         ],
     )
     reason = forms.CharField(

@@ -48,6 +48,10 @@ class Term(models.Model):
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # A moderator's new entry waits (None) until a moderator of a second member organization (or
+    # staff in the admin) approves it: until then it is not on the public form. Entries staff
+    # add in the admin or the seeded lists are approved as they are made.
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True, default=timezone.now)
 
     class Meta:
         verbose_name = _("list entry")
@@ -68,7 +72,7 @@ class Term(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.retired_at is None
+        return self.retired_at is None and self.approved_at is not None
 
 
 class CaseDesk(models.Model):
@@ -126,7 +130,19 @@ class CaseReport(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderated_at = models.DateTimeField(null=True, blank=True)  # the last moderation act
+    # The figures are taken "as of" a cut-off (evidence/aggregates.py): a report counts as
+    # verified from ``verified_at`` (set once, never moved by a later act such as writing its
+    # public version) and stops counting from ``rejected_at``.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    # The public version is written by one organization and approved by a moderator of a second,
+    # different one; it is released with a batch of others (services.accounts_release).
+    account_redacted_by = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    account_approved_at = models.DateTimeField(null=True, blank=True)
+    account_released_at = models.DateTimeField(null=True, blank=True)
     last_mailed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -150,7 +166,12 @@ class CaseReport(models.Model):
 
     @property
     def public_account(self) -> str:
-        if self.status == self.Status.VERIFIED and self.publish_account:
+        if (
+            self.status == self.Status.VERIFIED
+            and self.publish_account
+            and self.account_approved_at is not None
+            and self.account_released_at is not None
+        ):
             return self.account_redacted
         return ""
 
@@ -178,10 +199,13 @@ class ModerationLog(models.Model):
         VERIFY = "verify", _("Verified")
         REJECT = "reject", _("Rejected")
         REDACT = "redact", _("Wrote the public version")
+        APPROVE = "approve", _("Approved another organization's public version")
         CONTACT = "contact", _("Looked up the reporter's contact")
         TERM_ADD = "term_add", _("Added a list entry")
         TERM_RETIRE = "term_retire", _("Retired a list entry")
         TERM_RESTORE = "term_restore", _("Restored a list entry")
+        TERM_APPROVE = "term_approve", _("Approved another organization's list entry")
+        DESKS = "desks", _("Changed the issue areas it takes up cases in")
 
     report = models.ForeignKey(
         CaseReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="log"

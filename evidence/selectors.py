@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from campaigns.models import CoSponsorship, IssueArea
-from evidence import aggregates
 from evidence.models import CaseReport, EvidenceSummary, ModerationLog, ReportConsent, Term
 from members.models import Organization
 from outreach.models import LetterCampaign, PetitionDelivery
@@ -75,7 +74,8 @@ def terms_of(*, issue_area: IssueArea | None = None) -> QuerySet[Term]:
 
 def public_accounts(*, issue_area: IssueArea, limit: int = 50) -> list[str]:
     """Redacted accounts the reporters allowed: the text only, nothing that links it to a row
-    of the tables (no country, bank or month beside it), and under the tables' delay, so a text
+    of the tables (no country, bank or month beside it), approved by a second organization and
+    released in batches on a schedule of their own (services.accounts_release), so a text
     appearing cannot be tied to the moment its report was reviewed."""
     return [
         text
@@ -83,7 +83,8 @@ def public_accounts(*, issue_area: IssueArea, limit: int = 50) -> list[str]:
             issue_area=issue_area,
             status=CaseReport.Status.VERIFIED,
             publish_account=True,
-            moderated_at__lt=aggregates.as_of_now(),
+            account_approved_at__isnull=False,
+            account_released_at__isnull=False,
         )
         .exclude(account_redacted="")
         .order_by("?")  # no order that follows the reports' dates

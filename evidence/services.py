@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -267,26 +268,36 @@ def report_moderate(
     if report.status == CaseReport.Status.PENDING:
         raise EvidenceError(_("The reporter has not confirmed this report yet."))
     redacted = redacted.strip()
+    now = timezone.now()
+    if action == ModerationLog.Action.APPROVE:
+        report_redaction_check(report=report, organization=organization)
+        _log(action=action, organization=organization, user=user, reason=reason, report=report)
+        report.account_approved_at = now
+        report.save(update_fields=["account_approved_at"])
+        return report
     if action == ModerationLog.Action.REDACT or redacted:
         if not report.publish_account:
             raise EvidenceError(_("The reporter did not allow their account to be published."))
         if len(redacted) > 3000:
             raise EvidenceError(_("The public version is at most 3,000 characters."))
-        if redacted and redacted == report.account.strip():
+        if redacted and redaction_too_close(redacted, report.account):
             raise EvidenceError(
                 _(
-                    "Write the public version yourself: remove names, dates, places and anything "
-                    "else that could identify the reporter."
+                    "The public version is almost the reporter's own words. Write it yourself: "
+                    "remove names, dates, places and anything else that could identify the "
+                    "reporter."
                 )
             )
     if action == ModerationLog.Action.VERIFY:
         if report.status == CaseReport.Status.VERIFIED and not redacted:
             raise EvidenceError(_("This report is verified already."))
-        report.status = CaseReport.Status.VERIFIED
+        if report.verified_at is None or report.status == CaseReport.Status.REJECTED:
+            report.verified_at = now  # set once; only a rejection in between starts it again
+        report.status, report.rejected_at = CaseReport.Status.VERIFIED, None
     elif action == ModerationLog.Action.REJECT:
         if report.status == CaseReport.Status.REJECTED:
             raise EvidenceError(_("This report is rejected already."))
-        report.status = CaseReport.Status.REJECTED
+        report.status, report.rejected_at = CaseReport.Status.REJECTED, now
     elif action == ModerationLog.Action.REDACT:
         pass
     else:
@@ -296,10 +307,67 @@ def report_moderate(
         if action != ModerationLog.Action.REDACT:
             _log(action=ModerationLog.Action.REDACT, organization=organization, user=user,
                  reason=reason, report=report)  # fmt: skip
-        report.account_redacted = redacted
-    report.moderated_at = timezone.now()
-    report.save(update_fields=["status", "account_redacted", "moderated_at"])
+        if redacted != report.account_redacted:
+            # A new text waits for a second organization's approval and a release batch again.
+            report.account_redacted, report.account_redacted_by = redacted, organization
+            report.account_approved_at = report.account_released_at = None
+    report.moderated_at = now
+    report.save(
+        update_fields=[
+            "status", "verified_at", "rejected_at", "account_redacted", "account_redacted_by",
+            "account_approved_at", "account_released_at", "moderated_at",
+        ]
+    )  # fmt: skip
     return report
+
+
+def redaction_too_close(redacted: str, account: str) -> bool:
+    """The public version is (nearly) the reporter's own words: a copy with a dot added or a
+    word changed is refused as an exact copy is."""
+    limit = float(getattr(settings, "EVIDENCE_REDACTION_MAX_SIMILARITY", 0.8))
+    a, b = " ".join(redacted.lower().split()), " ".join(account.lower().split())
+    if not b:
+        return False
+    return a == b or difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() > limit
+
+
+def report_redaction_check(*, report: CaseReport, organization: Organization) -> None:
+    """A public version is approved by a moderator of a member organization other than the
+    one that wrote it (a single hostile moderator cannot publish a reporter's words)."""
+    if not report.account_redacted or not report.publish_account:
+        raise EvidenceError(_("This report has no public version to approve."))
+    if report.account_approved_at is not None:
+        raise EvidenceError(_("This public version is approved already."))
+    if report.account_redacted_by_id in {None, organization.pk}:
+        raise EvidenceError(
+            _("A moderator of another member organization must approve this public version.")
+        )
+
+
+def accounts_release(*, now: datetime | None = None) -> int:
+    """Release approved public versions on a coarse schedule of their own (daily task; see
+    evidence/aggregates.py rule 6): only on release days, only accounts verified and approved
+    at least EVIDENCE_ACCOUNT_DELAY_DAYS ago, and only in batches of at least k per issue area;
+    a smaller batch waits for the next release day."""
+    now = now or timezone.now()
+    every = max(1, int(getattr(settings, "EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS", 7)))
+    delay = timedelta(days=int(getattr(settings, "EVIDENCE_ACCOUNT_DELAY_DAYS", 14)))
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if (day - datetime(1970, 1, 1, tzinfo=UTC)).days % every:
+        return 0
+    ready = CaseReport.objects.filter(
+        status=CaseReport.Status.VERIFIED,
+        publish_account=True,
+        account_released_at__isnull=True,
+        verified_at__lte=day - delay,
+        account_approved_at__lte=day - delay,
+    ).exclude(account_redacted="")
+    released = 0
+    for area_id in set(ready.values_list("issue_area_id", flat=True)):
+        batch = ready.filter(issue_area_id=area_id)
+        if batch.count() >= aggregates.min_cell():
+            released += batch.update(account_released_at=day)
+    return released
 
 
 @transaction.atomic
@@ -499,8 +567,11 @@ def delivery_lines(delivery: PetitionDelivery) -> list[str]:
 
 def reports_erase(digest: str) -> int:
     """Every report made with this mailbox goes, with its consents; its log rows keep only
-    the report's number (who moderated what, without the report)."""
-    deleted, _by_model = CaseReport.objects.filter(email_digest=digest).delete()
+    the report's number (who moderated what, without the report) and lose their free-text
+    reason, which may quote the report."""
+    reports = CaseReport.objects.filter(email_digest=digest)
+    ModerationLog.objects.filter(report__in=reports).update(reason="(erased)")
+    deleted, _by_model = reports.delete()
     return deleted
 
 

@@ -91,7 +91,10 @@ def _make(
             report = services.report_confirm(token=services.token_make(report.pk, "confirm"))
         if status in {CaseReport.Status.VERIFIED, CaseReport.Status.REJECTED}:
             CaseReport.objects.filter(pk=report.pk).update(
-                status=status, moderated_at=timezone.now()
+                status=status,
+                moderated_at=timezone.now(),
+                verified_at=timezone.now() if status == CaseReport.Status.VERIFIED else None,
+                rejected_at=timezone.now() if status == CaseReport.Status.REJECTED else None,
             )
         reports.append(report)
     return reports
@@ -219,21 +222,24 @@ def _rows(area: IssueArea, dimension: str) -> dict[str, Any]:
     return {row["key"]: row for row in table}
 
 
-def test_a_cell_is_published_only_once_it_has_k_reports(issue_area: IssueArea) -> None:
-    _make(issue_area, n=4)
+def test_a_cell_is_published_only_once_it_has_k_verified_reports(issue_area: IssueArea) -> None:
+    _make(issue_area, n=4, status=CaseReport.Status.VERIFIED)
     assert "LV" not in _rows(issue_area, "country")
     assert aggregates.area_tables(issue_area=issue_area)["reported_total"] is None
 
-    _make(issue_area, n=1, email="fifth@example.org")
+    _make(issue_area, n=3, email="u{i}@example.org")  # confirmed, nobody reviewed them
+    assert "LV" not in _rows(issue_area, "country")  # unreviewed reports name no cell
 
-    assert _rows(issue_area, "country")["LV"]["reported"] == 5
-    assert _rows(issue_area, "country")["LV"]["verified"] is None  # none verified yet
+    _make(issue_area, n=1, email="fifth@example.org", status=CaseReport.Status.VERIFIED)
+
+    assert _rows(issue_area, "country")["LV"]["reported"] == 8
+    assert _rows(issue_area, "country")["LV"]["verified"] == 5
 
 
 def test_small_cells_are_merged_unnamed_so_totals_cannot_recover_them(
     issue_area: IssueArea,
 ) -> None:
-    _make(issue_area, n=6, country="LV")
+    _make(issue_area, n=6, country="LV", status=CaseReport.Status.VERIFIED)
     _make(issue_area, n=2, country="EE", email="ee{i}@example.org")
 
     rows = _rows(issue_area, "country")
@@ -262,16 +268,19 @@ def test_figures_are_taken_at_the_start_of_the_day(
     settings: LazySettings, issue_area: IssueArea
 ) -> None:
     settings.EVIDENCE_AS_OF_DAYS = 1
-    _make(issue_area, n=5)  # confirmed today: tomorrow's figures
+    _make(issue_area, n=5, status=CaseReport.Status.VERIFIED)  # today: tomorrow's figures
     assert "LV" not in _rows(issue_area, "country")
-    CaseReport.objects.update(confirmed_at=timezone.now() - timedelta(days=1))
+    yesterday = timezone.now() - timedelta(days=1)
+    CaseReport.objects.update(confirmed_at=yesterday)
+    assert "LV" not in _rows(issue_area, "country")  # verified today: still tomorrow's
+    CaseReport.objects.update(verified_at=yesterday)
     assert _rows(issue_area, "country")["LV"]["reported"] == 5
 
 
 def test_the_page_and_open_data_show_the_same_suppressed_tables(
     client: Client, issue_area: IssueArea
 ) -> None:
-    _make(issue_area, n=5)
+    _make(issue_area, n=5, status=CaseReport.Status.VERIFIED)
     _make(issue_area, n=1, country="EE", bank="SEB", email="e@example.org")
 
     page = client.get(reverse("evidence:evidence", args=[issue_area.slug])).content.decode()
@@ -313,6 +322,12 @@ def test_verifying_is_logged_and_the_redacted_text_is_published_only_if_allowed(
         report=allowed, organization=alpha, user=editor, action="verify",
         reason="Bank letter seen", redacted="A bank froze the account.",
     )  # fmt: skip
+    page = client.get(reverse("evidence:evidence", args=[issue_area.slug])).content.decode()
+    assert "A bank froze the account." not in page  # not approved by a second organization
+    services.report_moderate(report=allowed, organization=live.orgs[1],
+                             user=make_member(live.orgs[1], Membership.Role.EDITOR),
+                             action="approve", reason="No names left")  # fmt: skip
+    CaseReport.objects.filter(pk=allowed.pk).update(account_released_at=timezone.now())
 
     log = list(ModerationLog.objects.values_list("action", "organization", "user", "reason"))
     assert (ModerationLog.Action.VERIFY, alpha.pk, editor.pk, "Bank letter seen") in log
@@ -447,7 +462,7 @@ def test_a_summary_attached_to_a_delivery_is_frozen_when_sent_and_linked_from_th
     client: Client, live: Any, contacts: Any, issue_area: IssueArea
 ) -> None:
     alpha = live.orgs[0]
-    _make(issue_area, n=5)
+    _make(issue_area, n=5, status=CaseReport.Status.VERIFIED)
     delivery = outreach_services.delivery_prepare(petition=live.petition, targets=contacts[:1])
     client.force_login(live.admins[0])
     url = reverse("evidence:summaries", args=[alpha.slug])
@@ -463,7 +478,9 @@ def test_a_summary_attached_to_a_delivery_is_frozen_when_sent_and_linked_from_th
     summary = EvidenceSummary.objects.get()
     assert client.get(reverse("evidence:summary", args=[summary.pk])).status_code == 404
 
-    _make(issue_area, n=5, email="late{i}@example.org")  # before sending: counted
+    _make(
+        issue_area, n=5, email="late{i}@example.org", status=CaseReport.Status.VERIFIED
+    )  # before sending: counted
     from outreach.models import PetitionDelivery
 
     PetitionDelivery.objects.filter(pk=delivery.pk).update(status=PetitionDelivery.Status.SENT)
@@ -477,7 +494,9 @@ def test_a_summary_attached_to_a_delivery_is_frozen_when_sent_and_linked_from_th
     summary.refresh_from_db()
     assert summary.frozen_at is not None and summary.outcome_id == outcome.pk
     assert summary.tables["tables"]["country"][0]["reported"] == 10
-    _make(issue_area, n=5, email="after{i}@example.org")  # after: the summary does not move
+    _make(
+        issue_area, n=5, email="after{i}@example.org", status=CaseReport.Status.VERIFIED
+    )  # after: the summary does not move
     page = client.get(reverse("evidence:summary", args=[summary.pk])).content.decode()
     assert ">10<" in page and ">15<" not in page
     outcome.refresh_from_db()
@@ -541,12 +560,13 @@ def test_the_demo_cases_fill_cells_with_the_default_delay_and_seed_once(
 
 
 def test_one_mailbox_cannot_fill_a_cell(issue_area: IssueArea) -> None:
-    _make(issue_area, n=5, email="same@example.org")  # the same case five times
-    _make(issue_area, n=4, email="e{i}@example.org")
+    verified = CaseReport.Status.VERIFIED
+    _make(issue_area, n=5, email="same@example.org", status=verified)  # the same case 5 times
+    _make(issue_area, n=4, email="e{i}@example.org", status=verified)
     assert _rows(issue_area, "country")["LV"]["reported"] == 5
 
     for bank in ("SEB", "Luminor", "Citadele", "Nordea"):  # one mailbox, many cases
-        _make(issue_area, bank=bank, email="many@example.org")
+        _make(issue_area, bank=bank, email="many@example.org", status=verified)
     assert _rows(issue_area, "country")["LV"]["reported"] == 8  # 5 + at most 3 of hers
 
 
@@ -646,8 +666,9 @@ def test_the_public_page_scans_the_reports_once_per_cut_off_not_per_view(
     from django.test.utils import CaptureQueriesContext
 
     settings.EVIDENCE_AS_OF_DAYS = 1
-    _make(issue_area, n=5)
-    CaseReport.objects.update(confirmed_at=timezone.now() - timedelta(days=2))
+    _make(issue_area, n=5, status=CaseReport.Status.VERIFIED)
+    two_days_ago = timezone.now() - timedelta(days=2)
+    CaseReport.objects.update(confirmed_at=two_days_ago, verified_at=two_days_ago)
     url = reverse("evidence:evidence", args=[issue_area.slug])
     assert "Latvia" in client.get(url).content.decode()
 
