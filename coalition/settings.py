@@ -194,7 +194,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "coalition.ratelimit.RateLimitMiddleware",
+    "foundation.ratelimit.RateLimitMiddleware",
     "members.middleware.MfaSetupRedirectMiddleware",
 ]
 
@@ -617,7 +617,7 @@ OUTREACH_SURVEY_AFTER = timedelta(days=env_int("COALITION_OUTREACH_SURVEY_DAYS",
 OUTREACH_SURVEY_REMINDER_AFTER = timedelta(
     days=env_int("COALITION_OUTREACH_SURVEY_REMINDER_DAYS", 7)
 )
-# "rate/period" strings per form; see coalition/ratelimit.py.
+# "rate/period" strings per form; see foundation/ratelimit.py.
 RATE_LIMITS = {
     # Every sign post per address: a ceiling against one machine, high enough for a busy Tor
     # exit many people share; not applied under the onion host (campaigns/limits.py).
