@@ -425,8 +425,15 @@ def campaign_action(request: HttpRequest, org: str, slug: str, action: str) -> H
         else access.EDITORS
     )
     # Only accepting or declining is open to an organization that is only invited.
+    # Switching high security on cannot be undone and removes signers' names and cities: a
+    # decision about signers' data, so two-factor and a member organization (signer_data).
     organization, campaign = campaign_for(
-        request, org, slug, roles=roles, invited=action in {"accept", "decline"}
+        request,
+        org,
+        slug,
+        roles=roles,
+        invited=action in {"accept", "decline"},
+        signer_data=action == "high_security_on",
     )
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     user = access.request_user(request)

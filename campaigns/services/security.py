@@ -6,8 +6,13 @@ closes instead of ``PERSONAL_DATA_RETENTION_AFTER_CLOSE`` (privacy/services.py).
 
 Who may switch it:
 
-- **On**: an admin of any co-sponsor, at any time: it only protects signers more. Switching it
-  on also anonymizes the signatures already given (city dropped, name no longer shown).
+- **On**: an admin of any co-sponsor with two-factor sign-in, whose organization is a member
+  of the coalition (the view asks ``signer_data=True``), at any time: it only protects signers
+  more. Switching it on also anonymizes the signatures already given (city dropped, name no
+  longer shown) and cannot be undone, so every other admin of every co-sponsor is mailed who
+  switched it on and when (a stolen password is noticed). The campaign row is locked FOR UPDATE
+  while it switches; ``signature_create`` reads the flag under FOR KEY SHARE of the same row,
+  so a signature made meanwhile waits and is stored without city and name.
 - **Off**: only while nobody has signed, and only as a joint act every co-sponsor's admin
   approves (campaigns/joint.py). Once anyone signed, never: they signed under its promise, and a
   hostile insider or a stolen password must not be able to take it back. The act's effect checks
@@ -16,7 +21,10 @@ Who may switch it:
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import joint, page_cache
@@ -28,7 +36,9 @@ from campaigns.services._common import (
     _require_cosponsor,
     _require_role,
 )
-from members.models import Organization, User
+from members.models import Membership, Organization, User
+from members.services import organization_language
+from outbox.services import email_enqueue_template
 
 HIGH_SECURITY_OFF_ACT = "high_security_off"
 
@@ -56,7 +66,54 @@ def campaign_high_security_on(
         signature.display = Signature.Display.ANONYMOUS
         signature.save(update_fields=["city", "display"])
     page_cache.public_pages_changed(campaign_ids=[campaign.pk])
+    _mail_switched_on(campaign=campaign, organization=organization, user=user)
     return campaign
+
+
+def campaign_high_security_read(campaign_id: int) -> bool:
+    """The flag as committed now, for a signature being stored (``signature_create``).
+
+    ``FOR KEY SHARE`` waits for a switch-on that holds the row ``FOR UPDATE`` and then reads its
+    result; signers do not block each other, nor ordinary edits of the campaign."""
+    if connection.vendor != "postgresql":
+        return Campaign.objects.filter(pk=campaign_id).values_list("high_security", flat=True)[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT high_security FROM campaigns_campaign WHERE id = %s FOR KEY SHARE",
+            [campaign_id],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _mail_switched_on(*, campaign: Campaign, organization: Organization, user: User) -> None:
+    """Every admin of every co-sponsor but the one who did it hears who switched it on, and
+    when: it cannot be undone, so a stolen password used for it must at least be noticed."""
+    memberships = (
+        Membership.objects.filter(
+            organization_id__in=joint.cosponsor_ids(campaign), role=Membership.Role.ADMIN
+        )
+        .exclude(user=user)
+        .select_related("user", "organization")
+    )
+    when = timezone.now()
+    for membership in memberships:
+        language = organization_language(membership.organization)
+        email_enqueue_template(
+            kind="campaigns.high_security_on",
+            to=membership.user.email,
+            template="campaigns/email/high_security_on",
+            context={
+                "campaign": campaign,
+                "organization": membership.organization,
+                "actor": user,
+                "actor_organization": organization,
+                "when": when,
+                "manage_url": settings.SITE_URL
+                + reverse("campaigns:manage", args=[membership.organization.slug, campaign.slug]),
+            },
+            language=language,
+        )
 
 
 def campaign_high_security_off_propose(

@@ -17,6 +17,7 @@ from campaigns import events, selectors, signing
 from campaigns.models import Petition, Signature, SignatureCountDelta, SupporterConsent
 from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
+from campaigns.services.security import campaign_high_security_read
 from members.models import Organization
 from outbox.selectors import emails_to_mailbox_reach
 from outbox.services import email_enqueue_template
@@ -95,8 +96,10 @@ def signature_create(
     """
     if not petition.is_open:
         raise CampaignConflict(_("This petition is closed."))
-    if petition.campaign.high_security:
+    if campaign_high_security_read(petition.campaign_id):
         # Whatever a form or an API client sent (services/security.py): no city, no name shown.
+        # Read under a row lock, not from the (possibly cached) petition: a switch-on in
+        # progress is waited for, so this signature cannot keep a city or name it anonymizes.
         city, display = "", Signature.Display.ANONYMOUS
     if cosponsors is None:
         cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import LazySettings
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import joint, services
-from campaigns.models import Campaign, JointAct, Signature
+from campaigns.models import Campaign, JointAct, Petition, Signature
 from campaigns.services import security
-from members.models import Membership
+from members.models import Membership, Organization
+from outbox.models import Email
 from privacy.services import retention_purge
 from tests.campaigns.conftest import LiveCampaign
 from tests.factories import make_member
@@ -161,3 +164,97 @@ def test_signers_data_of_a_closed_high_security_campaign_goes_sooner(
     Campaign.objects.filter(pk=live.campaign.pk).update(high_security=True)
     retention_purge()
     assert Signature.objects.count() == 0
+
+
+# --- the attacker's review of issue 16 ----------------------------------------------------------
+
+
+def test_a_suspended_cosponsor_cannot_switch_it_on(client: Client, live: LiveCampaign) -> None:
+    """It decides what happens to signers' data: signer_data access, so two-factor and a member
+    organization (suspension does not end a co-sponsorship)."""
+    Organization.objects.filter(pk=live.orgs[1].pk).update(status=Organization.Status.SUSPENDED)
+    client.force_login(live.admins[1])
+    response = _action(client, live, 1, "high_security_on")
+    assert response.status_code == 403
+    live.campaign.refresh_from_db()
+    assert not live.campaign.high_security
+
+
+def test_an_admin_without_two_factor_cannot_switch_it_on(
+    client: Client, live: LiveCampaign
+) -> None:
+    admin = make_member(live.orgs[1], Membership.Role.ADMIN, mfa=False)
+    client.force_login(admin)
+    _action(client, live, 1, "high_security_on")
+    live.campaign.refresh_from_db()
+    assert not live.campaign.high_security
+
+
+def test_every_other_admin_of_every_cosponsor_hears_who_switched_it_on(
+    client: Client, live: LiveCampaign
+) -> None:
+    colleague = make_member(live.orgs[1], Membership.Role.ADMIN, mfa=True)
+    client.force_login(live.admins[1])
+    assert _action(client, live, 1, "high_security_on").status_code == 302
+    mails = Email.objects.filter(kind="campaigns.high_security_on")
+    assert sorted(m.to for m in mails) == sorted([live.admins[0].email, colleague.email])
+    body = next(m.body_text for m in mails if m.to == live.admins[0].email)
+    assert live.admins[1].email in body and live.orgs[1].name in body
+    assert timezone.now().strftime("%Y-%m-%d") in body
+    # Switching it on again changes nothing and mails nobody again.
+    _action(client, live, 1, "high_security_on")
+    assert Email.objects.filter(kind="campaigns.high_security_on").count() == 2
+
+
+def test_a_signature_given_with_a_stale_petition_is_still_anonymized(live: LiveCampaign) -> None:
+    """The flag is read from the database at insert time, not from the petition object the
+    caller holds (which may come from a cache)."""
+    stale = Petition.objects.select_related("campaign").get(pk=live.petition.pk)
+    Campaign.objects.filter(pk=live.campaign.pk).update(high_security=True)
+    signature = services.signature_create(
+        petition=stale,
+        name="Olga Petrova",
+        email="olga@example.org",
+        country="DE",
+        city="Berlin",
+        display=Signature.Display.FULL_NAME,
+    )
+    assert signature is not None
+    signature.refresh_from_db()
+    assert signature.city == "" and signature.display == Signature.Display.ANONYMOUS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signature_made_while_it_is_switched_on_keeps_no_city_or_name(
+    live: LiveCampaign,
+) -> None:
+    """The race: a signer read the flag as off, the switch-on anonymized what existed and
+    committed, then the signature landed with its city. Now the signer waits for the switch."""
+    stale = Petition.objects.select_related("campaign").get(pk=live.petition.pk)
+    done = threading.Event()
+
+    def sign() -> None:
+        try:
+            services.signature_create(
+                petition=stale,
+                name="Olga Petrova",
+                email="olga@example.org",
+                country="DE",
+                city="Berlin",
+                display=Signature.Display.FULL_NAME,
+            )
+            done.set()
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        security.campaign_high_security_on(
+            campaign=live.campaign, organization=live.orgs[1], user=live.admins[1]
+        )
+        signer = threading.Thread(target=sign)
+        signer.start()
+        waited = not done.wait(timeout=2)  # the switch holds the campaign row
+    signer.join(timeout=30)
+    assert waited and done.is_set()
+    signature = Signature.objects.get()
+    assert signature.city == "" and signature.display == Signature.Display.ANONYMOUS
