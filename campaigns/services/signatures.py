@@ -8,7 +8,8 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
+from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,7 +18,6 @@ from campaigns import events, selectors, signing
 from campaigns.models import Petition, Signature, SignatureCountDelta, SupporterConsent
 from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
-from campaigns.services.security import campaign_high_security_read
 from members.models import Organization
 from outbox.selectors import emails_to_mailbox_reach
 from outbox.services import email_enqueue_template
@@ -96,10 +96,8 @@ def signature_create(
     """
     if not petition.is_open:
         raise CampaignConflict(_("This petition is closed."))
-    if campaign_high_security_read(petition.campaign_id):
+    if petition.campaign.high_security:
         # Whatever a form or an API client sent (services/security.py): no city, no name shown.
-        # Read under a row lock, not from the (possibly cached) petition: a switch-on in
-        # progress is waited for, so this signature cannot keep a city or name it anonymizes.
         city, display = "", Signature.Display.ANONYMOUS
     if cosponsors is None:
         cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
@@ -120,28 +118,60 @@ def signature_create(
         # by signing many petitions with its address.
         logger.warning("signer mail cap reached; attempt dropped")
         return None
-    try:
-        with transaction.atomic():
-            signature = Signature.objects.create(
-                petition=petition,
-                name=name.strip(),
-                email=email.strip(),
-                email_digest=digest,
-                country=country,
-                city=city.strip(),
-                display=display,
-                source=source,
-                language=language,
-                wants_updates=updates,
-            )
-    except IntegrityError:
-        existing = Signature.objects.select_for_update().get(petition=petition, email_digest=digest)
-        _signature_resend(existing)
+    signature = _signature_insert_new(
+        Signature(
+            petition=petition,
+            name=name.strip(),
+            email=email.strip(),
+            email_digest=digest,
+            country=country,
+            city=city.strip(),
+            display=display,
+            source=source,
+            language=language,
+            wants_updates=updates,
+        )
+    )
+    if signature is None:
+        # This mailbox signed this petition already: the same answer as a new signature, and
+        # the mail (if any) goes to the mailbox itself, never to whoever typed the address.
+        existing = (
+            Signature.objects.select_for_update()
+            .filter(petition=petition, email_digest=digest)
+            .first()
+        )
+        if existing is not None:  # else withdrawn in between: nothing left to re-send
+            existing.petition = petition
+            _signature_resend(existing)
         return None
     SupporterConsent.objects.bulk_create(
         [SupporterConsent(signature=signature, organization=org) for org in consents]
     )
     _mail_signer(signature, "confirm", consents=consents, cosponsors=cosponsors)
+    return signature
+
+
+def _signature_insert_new(signature: Signature) -> Signature | None:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the signature with its id, or None if
+    this mailbox had already signed this petition (the one-signature-per-mailbox constraint).
+
+    One statement instead of a savepoint, the INSERT, its release (and a rollback for a repeat).
+    Django's own insert (``Model.save`` uses it too), so the encrypted fields are prepared by
+    their fields; bulk_create(ignore_conflicts=True) would not return the id the mail needs."""
+    meta = Signature._meta
+    returning = meta.db_returning_fields
+    rows = Signature.objects._insert(  # as Model.save_base does
+        [signature],
+        fields=[f for f in meta.local_concrete_fields if f is not meta.auto_field],
+        returning_fields=returning,
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not rows:
+        return None
+    for value, field in zip(rows[0], returning, strict=True):
+        setattr(signature, field.attname, value)
+    signature._state.adding = False
+    signature._state.db = Signature.objects.db
     return signature
 
 

@@ -73,3 +73,39 @@ def test_a_repeat_attempt_moves_the_dashboard_exactly_like_a_fresh_one(
     assert (repeat.status_code, repeat.json()) == (fresh.status_code, fresh.json())
     assert _change(before, after_repeat) == _change(after_repeat, after_fresh)
     assert _change(before, after_repeat)["started"] == 1
+
+
+def test_a_repeat_is_found_by_the_insert_itself_and_mails_only_the_mailbox(live, settings):
+    """Issue 11: INSERT ... ON CONFLICT DO NOTHING, not a savepoint rolled back on the
+    constraint; a repeat writes no row, and past the cooldown the mailbox alone gets a mail."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from campaigns.models import Signature
+    from outbox.models import Email
+
+    first = services.signature_create(
+        petition=live.petition, name="Target", email="target@example.org", country="DE"
+    )
+    Signature.objects.update(last_mailed_at=timezone.now() - timedelta(days=1))
+    with CaptureQueriesContext(connection) as queries:
+        repeat = services.signature_create(
+            petition=live.petition, name="Someone", email="Target@Example.org", country="LV"
+        )
+    statements = [q["sql"].upper() for q in queries.captured_queries]
+    assert repeat is None
+    # The test's own transaction makes the service's atomic() one savepoint; no second one.
+    assert [s for s in statements if s.startswith("SAVEPOINT")] == [statements[0]]
+    assert not [s for s in statements if s.startswith("ROLLBACK")]
+    assert any("ON CONFLICT DO NOTHING" in s for s in statements)
+    assert Signature.objects.count() == 1
+    first.refresh_from_db()
+    assert (first.name, first.country) == ("Target", "DE")  # nothing the repeat typed is kept
+    signer_mail = Email.objects.filter(kind__in=services.SIGNER_MAIL_KINDS)
+    assert list(signer_mail.values_list("kind", "to").order_by("pk")) == [
+        ("campaigns.confirm", "target@example.org"),
+        ("campaigns.confirm", "target@example.org"),
+    ]
