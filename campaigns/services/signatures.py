@@ -160,7 +160,8 @@ def _signature_insert_new(signature: Signature) -> Signature | None:
     their fields; bulk_create(ignore_conflicts=True) would not return the id the mail needs."""
     meta = Signature._meta
     returning = meta.db_returning_fields
-    rows = Signature.objects._insert(  # as Model.save_base does
+    # Not in the type stubs: the private insert Model.save_base uses.
+    rows = Signature.objects._insert(  # type: ignore[attr-defined]
         [signature],
         fields=[f for f in meta.local_concrete_fields if f is not meta.auto_field],
         returning_fields=returning,
