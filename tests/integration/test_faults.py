@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
@@ -28,7 +29,9 @@ def test_signing_works_with_redis_down_and_mail_goes_out_when_it_is_back(
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": private_redis.url,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+        },
+        # the page cache's per-process fragments (campaigns/page_cache.py) are not Redis
+        "fragments": settings.CACHES["fragments"],
     }
     with (
         run_worker(redis_url=private_redis.url, smtp_port=smtp_port),
