@@ -72,5 +72,7 @@ EXPOSE 8000
 # default 30 s would cut a large export short. No gunicorn access log: it wrote signers' links
 # with their tokens, and client addresses; the site logs each request itself, redacted
 # (coalition.middleware.AccessLogMiddleware).
+# Port 8001 is for the tor daemon only (COALITION_ONION_PORT, docker/tor/torrc): the site
+# tells onion requests by the port they arrived on, so it is never published to the host.
 CMD ["gunicorn", "coalition.wsgi:application", "--bind", "0.0.0.0:8000", \
-     "--timeout", "600", "--no-control-socket"]
+     "--bind", "0.0.0.0:8001", "--timeout", "600", "--no-control-socket"]

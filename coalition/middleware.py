@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -102,9 +102,13 @@ class OnionServiceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from foundation.ratelimit import is_onion_request
+        from foundation.ratelimit import is_onion_host, is_onion_request
 
         onion = is_onion_request(request)
+        if not onion and is_onion_host(request):
+            # The onion's name, but not through the onion's port: a clearnet client pretending
+            # (it would be counted as a Tor user, without per-address limits). Django's 400.
+            raise DisallowedHost("The onion host is served only through the onion service.")
         proxy_header = settings.SECURE_PROXY_SSL_HEADER
         if onion and proxy_header:
             header, secure_value = proxy_header

@@ -133,6 +133,13 @@ if ONION_HOST:
             "and digits 2-7, then .onion): copy it from the tor service's hostname file."
         )
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, ONION_HOST]
+# The port of the web service that only the tor daemon connects to (docker/tor/torrc,
+# HiddenServicePort 80 web:8001; gunicorn listens on it beside 8000, never published). A request
+# counts as come through the onion by the socket it arrived on, which no client chooses: the
+# Host header is the client's to write, and a clearnet bot sending the onion's name would skip
+# the per-address limits. The onion host on any other port is refused (400). Must be TCP: for a
+# unix socket gunicorn takes SERVER_PORT from the Host header.
+ONION_PORT = env_int("COALITION_ONION_PORT", 8001)
 # Test mode has fixed keys and no HTTPS settings: it must never serve a host the public reaches.
 if TESTING and not set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}:
     raise ImproperlyConfigured(

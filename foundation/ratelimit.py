@@ -76,15 +76,22 @@ def limit_hash(value: str, *, day: date | None = None) -> str:
 
 
 def is_onion_request(request: HttpRequest) -> bool:
-    """The request came through our onion service (settings.ONION_HOST): its socket address is
-    the local tor daemon's, shared by every Tor user, and any X-Forwarded-For is the client's
-    own invention. Deciding by the Host header grants nothing: whoever sends it could simply use
-    Tor, so the onion path's defences must (and do) stand on their own."""
-    onion: str = getattr(settings, "ONION_HOST", "")
-    if not onion:
+    """The request came through our onion service: it arrived on the port only the tor daemon
+    connects to (settings.ONION_PORT, SERVER_PORT from gunicorn's listening socket). Its
+    socket address is the tor daemon's, shared by every Tor user, and any X-Forwarded-For is the
+    client's own invention. Never decided by the Host header, which the client writes: a
+    clearnet bot sending ``Host: <onion>`` would otherwise skip every per-address limit
+    (coalition.middleware refuses the onion host on any other port)."""
+    if not getattr(settings, "ONION_HOST", ""):
         return False
+    return str(request.META.get("SERVER_PORT", "")) == str(settings.ONION_PORT)
+
+
+def is_onion_host(request: HttpRequest) -> bool:
+    """The Host header names the onion (whatever path the request came by)."""
+    onion: str = getattr(settings, "ONION_HOST", "")
     host = str(request.META.get("HTTP_HOST", "")).lower().rsplit(":", 1)[0]
-    return host == onion
+    return bool(onion) and host == onion
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -319,5 +319,6 @@ def test_the_onion_service_starts_only_with_the_tor_profile_and_keeps_its_keys()
     assert "USER debian-tor" in dockerfile
     torrc = (ROOT / "docker" / "tor" / "torrc").read_text()
     assert "HiddenServiceDir /var/lib/tor/coalition" in torrc
-    assert "HiddenServicePort 80 web:8000" in torrc
+    # The onion port, not the clearnet one: the site tells onion requests by it.
+    assert "HiddenServicePort 80 web:8001" in torrc
     assert "SocksPort 0" in torrc

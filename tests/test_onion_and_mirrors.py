@@ -32,6 +32,8 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 CLEARNET = "coalition.example"
 ONION = "a" * 52 + "bcde.onion"
+# As the tor daemon connects: to the onion port (settings.ONION_PORT), naming the onion.
+VIA_ONION = {"HTTP_HOST": ONION, "SERVER_PORT": "8001"}
 MIRROR = "mirror.example.net"
 OUR_HOSTS = {CLEARNET, MIRROR, ONION, "testserver"}
 # Attributes that hold a URL the browser follows or shows.
@@ -53,6 +55,7 @@ SKIP_PREFIXES = ("/static/", "/media/", "/accounts/", "/staff", "/organizations/
 def hosts(settings: LazySettings) -> None:
     settings.SITE_URL = f"https://{CLEARNET}"
     settings.ONION_HOST = ONION
+    settings.ONION_PORT = 8001
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, CLEARNET, MIRROR, ONION]
     settings.CSRF_TRUSTED_ORIGINS = [f"http://{ONION}"]
 
@@ -95,7 +98,8 @@ def _crawl(client: Client, host: str, seeds: list[str]) -> dict[str, str]:
         path = queue.popleft()
         if path in pages or path.startswith(SKIP_PREFIXES):
             continue
-        response = client.get(path, HTTP_HOST=host)
+        port = VIA_ONION["SERVER_PORT"] if host == ONION else "80"
+        response = client.get(path, HTTP_HOST=host, SERVER_PORT=port)
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             pages[path] = ""
             continue
@@ -160,7 +164,7 @@ def test_a_page_under_the_onion_host_is_served_and_links_within_it(
     world: World,  # noqa: F811
     hosts: None,
 ) -> None:
-    response = Client().get(world.petition.get_absolute_url(), HTTP_HOST=ONION)
+    response = Client().get(world.petition.get_absolute_url(), **VIA_ONION)
     assert response.status_code == 200
     html = response.content.decode()
     assert f'<link rel="canonical" href="http://{ONION}/petitions/' in html
@@ -174,7 +178,7 @@ def test_the_sign_form_posts_and_confirms_under_the_onion_host(
 ) -> None:
     """CSRF passes with the onion's own http origin; the mail links to the clearnet domain."""
     client = Client(enforce_csrf_checks=True)
-    page = client.get(live.petition.get_absolute_url(), HTTP_HOST=ONION)
+    page = client.get(live.petition.get_absolute_url(), **VIA_ONION)
     token = page.cookies["csrftoken"].value
     from tests.test_tor_limits import aged_nojs_token
 
@@ -188,7 +192,7 @@ def test_the_sign_form_posts_and_confirms_under_the_onion_host(
             "display": "anonymous",
             "nojs": aged_nojs_token(),
         },
-        HTTP_HOST=ONION,
+        **VIA_ONION,
         HTTP_ORIGIN=f"http://{ONION}",
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -214,7 +218,7 @@ def test_onion_location_is_sent_on_public_pages_only_when_configured(
     assert "Onion-Location" not in client.get(confirm, HTTP_HOST=CLEARNET)
     assert "Onion-Location" not in client.get("/no-such-page/", HTTP_HOST=CLEARNET)
     assert "Onion-Location" not in client.post(url, {}, HTTP_HOST=CLEARNET)
-    assert "Onion-Location" not in client.get(url, HTTP_HOST=ONION)
+    assert "Onion-Location" not in client.get(url, **VIA_ONION)
     # Nor for someone signed in (their pages are private).
     client.force_login(world.editor)
     assert "Onion-Location" not in client.get("/", HTTP_HOST=CLEARNET)
@@ -232,7 +236,7 @@ def test_onion_requests_are_not_redirected_to_https_while_the_clearnet_is(
     url = live.petition.get_absolute_url()
     clearnet = Client().get(url, HTTP_HOST=CLEARNET)
     assert clearnet.status_code == 301 and clearnet["Location"].startswith("https://")
-    onion = Client().get(url, HTTP_HOST=ONION)
+    onion = Client().get(url, **VIA_ONION)
     assert onion.status_code == 200
     assert "Strict-Transport-Security" not in onion  # http is the onion's transport
     assert 'href="https://' not in onion.content.decode().split("<body", 1)[0]
@@ -276,3 +280,15 @@ def test_a_malformed_onion_host_stops_start_up() -> None:
     done = _settings_with({"COALITION_ONION_HOST": "coalition.example"})
     assert done.returncode != 0
     assert "COALITION_ONION_HOST" in done.stderr
+
+
+def test_only_the_tor_service_reaches_the_onion_port() -> None:
+    """tor connects to web:8001 (the port that makes a request an onion one); gunicorn listens
+    there beside 8000, and the compose file never publishes it to the host."""
+    root = Path(__file__).resolve().parent.parent
+    torrc = (root / "docker" / "tor" / "torrc").read_text()
+    assert "HiddenServicePort 80 web:8001" in torrc and "web:8000" not in torrc
+    assert '"--bind", "0.0.0.0:8001"' in (root / "Dockerfile").read_text()
+    compose = (root / "docker-compose.yml").read_text()
+    web = compose.split("\n  web:\n", 1)[1].split("\n  worker:", 1)[0]
+    assert '- "8001"' in web and ":8001" not in web

@@ -27,6 +27,8 @@ from tests.campaigns.signing_helpers import open_petitions
 pytestmark = [pytest.mark.django_db, pytest.mark.nojs_cost]
 
 ONION = "b" * 52 + "qrst.onion"
+# As the tor daemon connects: to the onion port (settings.ONION_PORT), naming the onion.
+VIA_ONION = {"HTTP_HOST": ONION, "SERVER_PORT": "8001"}
 SHARED_EXIT = "185.220.101.7"  # one Tor exit, many people
 
 
@@ -54,6 +56,7 @@ def _sign(client: Client, live: LiveCampaign, body: dict[str, str], **extra: str
 @pytest.fixture
 def onion(settings: LazySettings) -> None:
     settings.ONION_HOST = ONION
+    settings.ONION_PORT = 8001
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ONION]
 
 
@@ -82,9 +85,7 @@ def test_a_hundred_signers_through_the_onion_service_are_all_accepted(
         body = _body(n)
         if n % 2:  # half of them with JavaScript (Tor Browser's "Standard" level)
             body["altcha"] = pow_solution()
-        codes.append(
-            _sign(client, live, body, REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION).status_code
-        )
+        codes.append(_sign(client, live, body, REMOTE_ADDR="127.0.0.1", **VIA_ONION).status_code)
     assert codes == [302] * 100
     assert Signature.objects.filter(petition=live.petition).count() == 100
 
@@ -94,11 +95,26 @@ def test_a_forged_forwarded_for_header_through_the_onion_is_ignored(
 ) -> None:
     settings.TRUSTED_PROXY_COUNT = 1
     factory = RequestFactory()
-    one = factory.get("/", HTTP_HOST=ONION, HTTP_X_FORWARDED_FOR="10.1.1.1")
-    two = factory.get("/", HTTP_HOST=ONION, HTTP_X_FORWARDED_FOR="10.2.2.2")
+    one = factory.get("/", **VIA_ONION, HTTP_X_FORWARDED_FOR="10.1.1.1")
+    two = factory.get("/", **VIA_ONION, HTTP_X_FORWARDED_FOR="10.2.2.2")
     assert ratelimit.client_network(one) == ratelimit.client_network(two) == "onion"
     clearnet = factory.get("/", HTTP_X_FORWARDED_FOR="10.1.1.1")
     assert ratelimit.client_network(clearnet) == "10.1.1.1"
+
+
+def test_a_clearnet_bot_naming_the_onion_host_gets_no_onion_treatment(
+    client: Client, live: LiveCampaign, onion: None, settings: LazySettings
+) -> None:
+    """The Host header is the client's to write: only the onion port (which only the tor
+    daemon reaches) makes a request an onion one, and the onion's name elsewhere is refused."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_ip": "2/h"}
+    forged = RequestFactory().get("/", HTTP_HOST=ONION, REMOTE_ADDR="198.51.100.7")
+    assert not ratelimit.is_onion_request(forged)
+    assert ratelimit.client_network(forged) == "198.51.100.7"
+    body = {"name": "Bot", "email": "bot@example.org", "country": "DE"}
+    response = _sign(client, live, body, REMOTE_ADDR="198.51.100.7", HTTP_HOST=ONION)
+    assert response.status_code == 400
+    assert Signature.objects.count() == 0
 
 
 # --- one flooding source is still stopped ----------------------------------------------------
@@ -293,11 +309,11 @@ def test_a_hundred_signers_confirm_through_the_onion_service(
         tokens.append(token_make(signature.pk, "confirm"))
     for token in tokens:
         url = reverse("campaigns:confirm", args=[token])
-        response = client.post(url, REMOTE_ADDR="127.0.0.1", HTTP_HOST=ONION)
+        response = client.post(url, REMOTE_ADDR="127.0.0.1", **VIA_ONION)
         assert response.status_code == 302
     confirmed = Signature.objects.filter(status=Signature.Status.CONFIRMED).count()
     assert confirmed == 100
     # One link hammered still meets its budget.
     url = reverse("campaigns:confirm", args=[tokens[0]])
-    codes = [client.post(url, HTTP_HOST=ONION).status_code for _ in range(4)]
+    codes = [client.post(url, **VIA_ONION).status_code for _ in range(4)]
     assert 429 in codes
