@@ -13,10 +13,18 @@ from evidence.models import ModerationLog, Term
 
 @admin.register(Term)
 class TermAdmin(admin.ModelAdmin):
-    list_display = ["name_en", "name_ru", "issue_area", "vocabulary", "retired_at", "added_by"]
+    list_display = [
+        "name_en",
+        "name_ru",
+        "issue_area",
+        "vocabulary",
+        "approved_at",
+        "retired_at",
+        "added_by",
+    ]
     list_filter = ["issue_area", "vocabulary"]
     search_fields = ["name_en", "name_ru"]
-    fields = ["issue_area", "vocabulary", "name_en", "name_ru", "retired_at"]
+    fields = ["issue_area", "vocabulary", "name_en", "name_ru", "approved_at", "retired_at"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # retired, never deleted: old reports keep their meaning

@@ -268,6 +268,7 @@ class TermForm(forms.Form):
 class TermRetireForm(forms.Form):
     term = forms.IntegerField(widget=forms.HiddenInput)
     restore = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    approve = forms.BooleanField(required=False, widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Why (for the moderation log)"), max_length=500)
 
 

@@ -323,12 +323,16 @@ def report_moderate(
 
 def redaction_too_close(redacted: str, account: str) -> bool:
     """The public version is (nearly) the reporter's own words: a copy with a dot added or a
-    word changed is refused as an exact copy is."""
+    word changed is refused as an exact copy is, and so is the account copied whole inside
+    filler (which lowers the overall ratio): runs of 12 or more characters copied from the
+    account may not cover more than the same share of it."""
     limit = float(getattr(settings, "EVIDENCE_REDACTION_MAX_SIMILARITY", 0.8))
     a, b = " ".join(redacted.lower().split()), " ".join(account.lower().split())
     if not b:
         return False
-    return a == b or difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() > limit
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    copied = sum(block.size for block in matcher.get_matching_blocks() if block.size >= 12)
+    return a == b or matcher.ratio() > limit or copied / len(b) > limit
 
 
 def report_redaction_check(*, report: CaseReport, organization: Organization) -> None:
@@ -418,6 +422,9 @@ def term_add(
     term = Term.objects.create(
         issue_area=issue_area, vocabulary=vocabulary, name_en=name_en, name_ru=name_ru,
         added_by=organization,
+        # A moderator's entry waits for a second organization (term_approve) before the public
+        # form offers it: one moderator alone cannot put a slur or a person's name on it.
+        approved_at=None if organization is not None else timezone.now(),
     )  # fmt: skip
     if organization is not None and user is not None:
         _log(action=ModerationLog.Action.TERM_ADD, organization=organization, user=user,
@@ -432,7 +439,7 @@ def term_retire(
     """Retire an entry (new reports can no longer choose it; old ones keep it), or restore it."""
     moderator_check(organization=organization, user=user)
     term = Term.objects.select_for_update().get(pk=term.pk)
-    if restore == term.is_active:
+    if restore == (term.retired_at is None):
         raise EvidenceError(
             _("This entry is in use already.") if restore else _("This entry is retired already.")
         )
@@ -440,6 +447,23 @@ def term_retire(
     term.save(update_fields=["retired_at"])
     action = ModerationLog.Action.TERM_RESTORE if restore else ModerationLog.Action.TERM_RETIRE
     _log(action=action, organization=organization, user=user, reason=reason, term=term)
+    return term
+
+
+@transaction.atomic
+def term_approve(*, term: Term, organization: Organization, user: User, reason: str) -> Term:
+    """A moderator of a member organization other than the one that added the entry puts it on
+    the public form (staff may also set "approved" in the admin); logged."""
+    moderator_check(organization=organization, user=user)
+    term = Term.objects.select_for_update().get(pk=term.pk)
+    if term.approved_at is not None:
+        raise EvidenceError(_("This entry is approved already."))
+    if term.added_by_id in {None, organization.pk}:
+        raise EvidenceError(_("A moderator of another member organization must approve it."))
+    term.approved_at = timezone.now()
+    term.save(update_fields=["approved_at"])
+    _log(action=ModerationLog.Action.TERM_APPROVE, organization=organization, user=user,
+         reason=reason, term=term)  # fmt: skip
     return term
 
 
@@ -452,9 +476,16 @@ def desks_set(*, organization: Organization, user: User, areas: list[IssueArea])
         raise EvidenceError(_("Only the organization's admins choose this."))
     if not organization.is_member:
         raise EvidenceError(_("Only member organizations moderate case reports."))
+    before = set(CaseDesk.objects.filter(organization=organization).values_list(
+        "issue_area__slug", flat=True))  # fmt: skip
     CaseDesk.objects.filter(organization=organization).exclude(issue_area__in=areas).delete()
     for area in areas:
         CaseDesk.objects.get_or_create(organization=organization, issue_area=area)
+    after = {area.slug for area in areas}
+    if after != before:
+        # Which organizations reporters may let write to them: every change is in the log.
+        _log(action=ModerationLog.Action.DESKS, organization=organization, user=user,
+             reason="areas: " + (", ".join(sorted(after)) or "-"))  # fmt: skip
 
 
 # --- evidence summaries ------------------------------------------------------------------------

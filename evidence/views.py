@@ -341,13 +341,21 @@ def term_retire(request: HttpRequest, org: str) -> HttpResponse:
         if term is None:
             raise Http404
         try:
-            services.term_retire(
-                term=term,
-                organization=organization,
-                user=access.request_user(request),
-                reason=form.cleaned_data["reason"],
-                restore=form.cleaned_data["restore"],
-            )
+            if form.cleaned_data["approve"]:
+                services.term_approve(
+                    term=term,
+                    organization=organization,
+                    user=access.request_user(request),
+                    reason=form.cleaned_data["reason"],
+                )
+            else:
+                services.term_retire(
+                    term=term,
+                    organization=organization,
+                    user=access.request_user(request),
+                    reason=form.cleaned_data["reason"],
+                    restore=form.cleaned_data["restore"],
+                )
         except services.EvidenceError as exc:
             messages.error(request, str(exc))
             return render(
@@ -371,7 +379,10 @@ def term_retire(request: HttpRequest, org: str) -> HttpResponse:
 
 @login_required
 def desks(request: HttpRequest, org: str) -> HttpResponse:
-    organization, _membership = access.organization_for(request, org, roles=access.ADMIN)
+    # Who may be handed reporters' addresses: two-factor sign-in, as for signers' data.
+    organization, _membership = access.organization_for(
+        request, org, roles=access.ADMIN, signer_data=True
+    )
     current = IssueArea.objects.filter(
         pk__in=CaseDesk.objects.filter(organization=organization).values("issue_area_id")
     )

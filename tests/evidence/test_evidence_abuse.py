@@ -99,6 +99,9 @@ def test_a_public_version_nearly_as_written_is_refused(live: Any, issue_area: Is
         "I am Ivan from Riga, my bank froze it.",
         "i am ivan from riga,  my bank froze it!",
         "I am Ivan from Riga; my bank froze it",
+        # the account whole, inside enough filler to lower the overall ratio
+        "Some text to begin with, quite long. I am Ivan from Riga, my bank froze it. "
+        "And more words here, added only to dilute the similarity of the two texts.",
     ):
         with pytest.raises(services.EvidenceError, match="almost the reporter's own words"):
             services.report_moderate(
@@ -290,3 +293,51 @@ def test_erasure_blanks_the_log_reasons_of_the_erased_reports(
     reasons = dict(ModerationLog.objects.values_list("report_number", "reason"))
     assert "Ivan" not in reasons[report.pk]
     assert reasons[other.pk] == "Ivan Petrov from Riga, phoned him"
+
+
+def test_a_new_list_entry_waits_for_a_second_organization(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    from evidence.forms import ReportForm
+
+    alpha, beta = live.orgs[0], live.orgs[1]
+    a_editor = make_member(alpha, Membership.Role.EDITOR)
+    b_editor = make_member(beta, Membership.Role.EDITOR)
+    term = services.term_add(
+        issue_area=issue_area,
+        vocabulary="institution",
+        name_en="Ivan Petrov",
+        name_ru="Иван Петров",
+        organization=alpha,
+        user=a_editor,
+        reason="new bank",
+    )
+    public_form = client.get(reverse("evidence:report", args=[issue_area.slug])).content.decode()
+    assert "Ivan Petrov" not in public_form and "Иван Петров" not in public_form
+    field = ReportForm(issue_area=issue_area, desks=[]).fields["institution"]
+    assert str(term.pk) not in [value for value, _label in getattr(field, "choices", [])]
+    with pytest.raises(services.EvidenceError, match="another member organization"):
+        services.term_approve(term=term, organization=alpha, user=a_editor, reason="mine")
+    client.force_login(b_editor)
+    response = client.post(
+        reverse("evidence:term_retire", args=[beta.slug]),
+        {"term": term.pk, "approve": "on", "reason": "a real bank"},
+    )
+    assert response.status_code == 302
+    term.refresh_from_db()
+    assert term.approved_at is not None
+    assert ModerationLog.objects.filter(
+        action="term_approve", organization=beta, term=term
+    ).exists()
+    client.logout()
+    public_form = client.get(reverse("evidence:report", args=[issue_area.slug])).content.decode()
+    assert "Ivan Petrov" in public_form
+
+
+def test_changing_the_desks_is_logged(live: Any, issue_area: IssueArea) -> None:
+    alpha = live.orgs[0]
+    services.desks_set(organization=alpha, user=live.admins[0], areas=[issue_area])
+    services.desks_set(organization=alpha, user=live.admins[0], areas=[issue_area])  # no change
+    services.desks_set(organization=alpha, user=live.admins[0], areas=[])
+    log = list(ModerationLog.objects.filter(action="desks").values_list("organization", "reason"))
+    assert sorted(log) == sorted([(alpha.pk, f"areas: {issue_area.slug}"), (alpha.pk, "areas: -")])
