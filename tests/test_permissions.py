@@ -49,7 +49,6 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.conf import LazySettings
 from django.core import signing
 from django.db import connection
 from django.http import HttpResponse
@@ -547,7 +546,6 @@ def _token_client(w: World, a: Actor) -> Client:
     return Client(headers={"OSDI-API-Token": osdi_token(w, a)})
 
 
-
 # --- case reports (evidence/) ------------------------------------------------------------------
 
 
@@ -608,77 +606,6 @@ def frozen_summary(w: World, a: Actor) -> dict[str, Any]:
         )  # fmt: skip
         evidence_services.summary_freeze(summary=summary, outcome=None)
     return {"pk": summary.pk}
-
-# --- the emigre agenda (agenda/) ----------------------------------------------------------------
-
-
-def _agenda_proposal(w: World, status: str) -> Any:
-    """A proposal of the agenda in ``status`` ("unconfirmed", "in_review", "open", "awaiting"),
-    made through the services (an "awaiting" one is moved there directly: the threshold is 100)."""
-    from agenda import services as agenda_services
-    from agenda.models import Proposal
-
-    existing = Proposal.objects.filter(title=f"Agenda {status}").first()
-    if existing is not None:
-        return existing
-    proposal = agenda_services.proposal_create(
-        title=f"Agenda {status}",
-        description="Banks close accounts of residents.",
-        issue_area=w.campaign.issue_area,
-        countries=["DE"],
-        email=f"agenda.{status}@example.org",
-    )
-    assert proposal is not None
-    if status != "unconfirmed":
-        agenda_services.link_confirm(token=agenda_services.token_make("p", proposal.pk))
-    if status in {"open", "awaiting"}:
-        agenda_services.proposal_publish(proposal=proposal, organization=w.a, user=w.admin_a)
-    if status == "awaiting":
-        Proposal.objects.filter(pk=proposal.pk).update(
-            status=status, submitted_at=timezone.now(), answer_due=timezone.now()
-        )
-    proposal.refresh_from_db()
-    return proposal
-
-
-def agenda_public(w: World, a: Actor) -> dict[str, Any]:
-    return {"pk": _agenda_proposal(w, "open").pk}
-
-
-def agenda_in_review(w: World, a: Actor) -> dict[str, Any]:
-    return {"pk": _agenda_proposal(w, "in_review").pk}
-
-
-def agenda_token(w: World, a: Actor) -> dict[str, Any]:
-    """The proposer's own confirmation link for the signer; a forged one for everyone else."""
-    from agenda import services as agenda_services
-
-    if a.role != "signer":
-        return {"token": FORGED}
-    return {"token": agenda_services.token_make("p", _agenda_proposal(w, "unconfirmed").pk)}
-
-
-def at_agenda(status: str) -> Kwargs:
-    return lambda w, a: {"org": a.org.slug, "pk": _agenda_proposal(w, status).pk}
-
-
-def at_agenda_motion(action: str) -> Kwargs:
-    """B's motion to decline the awaiting proposal, open for objections."""
-
-    def kwargs(w: World, a: Actor) -> dict[str, Any]:
-        from agenda import services as agenda_services
-        from agenda.models import AnswerMotion
-
-        proposal = _agenda_proposal(w, "awaiting")
-        motion = AnswerMotion.objects.filter(proposal=proposal).first()
-        if motion is None:
-            motion = agenda_services.motion_propose(
-                proposal=proposal, organization=w.b, user=w.admin_b,
-                kind=AnswerMotion.Kind.DECLINE, reason="Not for us.",
-            )  # fmt: skip
-        return {"org": a.org.slug, "pk": motion.pk, "action": action}
-
-    return kwargs
 
 
 # --- the emigre agenda (agenda/) ----------------------------------------------------------------
@@ -1112,38 +1039,6 @@ TABLE: list[Row] = [
     Row("evidence:contact", at_case_report, admin_acts="GET",
         get="login     login  403    mfa    404    403        200    403",
         post="login     login  403    mfa    404    403        400    403"),
-    # --- the emigre agenda (agenda/): public pages and the proposer's link; then moderators
-    # (admins and editors of member organizations, two-factor) and answers (admins only) ---
-    Row("agenda:list", fixed(), get="200", post="200"),
-    Row("agenda:propose", fixed(), get="200", post="400"),
-    Row("agenda:sent", fixed(), get="200", post="200"),
-    Row("agenda:proposal", agenda_public, get="200", post="400"),
-    Row("agenda:proposal", agenda_in_review, variant="in_review", get="404", post="404"),
-    Row("agenda:confirm", agenda_token,
-        get="400       200    400    400    400    400        400    400",
-        post="400       302w   400    400    400    400        400    400"),
-    Row("agenda:staff_moderate", agenda_public,
-        get="slogin    slogin slogin slogin slogin slogin     slogin 200",
-        post="slogin    slogin slogin slogin slogin slogin     slogin 400"),
-    Row("agenda:workspace", own_org, admin_acts="GET",
-        get="login     login  403    mfa    200    403        200    403",
-        post="login     login  403    mfa    200    403        200    403"),
-    Row("agenda:moderate", at_agenda("in_review"), admin_acts="POST",
-        get="login     login  405    405    405    405        405    405",
-        post="login     login  403    mfa    400    403        400    403"),
-    Row("agenda:answer", at_agenda("awaiting"), admin_acts="GET",
-        get="login     login  403    403    200    403        200    403",
-        post="login     login  403    403    400    403        400    403"),
-    Row("agenda:motion_action", at_agenda_motion("object"), admin_acts="POST",
-        get="login     login  405    405    405    405        405    405",
-        post="login     login  403    403    400    403        400    403"),
-    Row("agenda:motion_action", at_agenda_motion("withdraw"), variant="withdraw",
-        admin_acts="POST",
-        get="login     login  405    405    405    405        405    405",
-        post="login     login  403    403    400    403        400    403"),
-    Row("agenda:motion_action", at_agenda_motion("bogus"), variant="bogus", admin_acts="POST",
-        get="login     login  405    405    405    405        405    405",
-        post="login     login  403    403    404    403        404    403"),
     # --- the emigre agenda (agenda/): public pages and the proposer's link; then moderators
     # (admins and editors of member organizations, two-factor) and answers (admins only) ---
     Row("agenda:list", fixed(), get="200", post="200"),
