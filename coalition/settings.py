@@ -634,7 +634,8 @@ RATE_LIMITS = {
     # Signatures sent without a solved proof of work (JavaScript off, or the widget failed),
     # from everybody together: when spent, the page says so (foundation/nojs.py).
     "sign_nojs": os.environ.get("COALITION_RL_SIGN_NOJS", "300/h"),
-    # Case reports sent without a solved proof of work, from everybody together (evidence/limits.py).
+    # Case reports sent without a solved proof of work, from everybody together
+    # (evidence/limits.py).
     "report_nojs": os.environ.get("COALITION_RL_REPORT_NOJS", "100/h"),
     # Agenda proposals and supports sent without one, from everybody together (agenda/views.py).
     "agenda_nojs": os.environ.get("COALITION_RL_AGENDA_NOJS", "200/h"),
