@@ -139,7 +139,11 @@ class ModerationForm(forms.Form):
 class StaffModerationForm(forms.Form):
     action = forms.ChoiceField(
         label=_("Decision"),
-        choices=[("hide", _("Hide")), ("restore", _("Restore"))],
+        choices=[
+            ("hide", _("Hide")),
+            ("confirm", _("Confirm an organization's hiding")),
+            ("restore", _("Restore")),
+        ],
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(label=_("Reason (public)"), max_length=300)

@@ -47,6 +47,10 @@ class Proposal(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
     # What a hidden proposal was before, so that staff can restore it exactly.
     status_before_hide = models.CharField(max_length=12, blank=True)
+    # When it was hidden (its due dates stand still meanwhile), and whether a second party (staff,
+    # or a moderator of another member organization) confirmed a hiding by one organization.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hide_confirmed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -201,6 +205,9 @@ class ModerationAct(models.Model):
         RESTORE = "restore", _("Restored")
         # An adoption whose campaign never went live in time is no answer: back before the members.
         LAPSE = "lapse", _("Adoption lapsed: no live campaign in time")
+        # A hiding by one organization stands only if a second party confirms it in time.
+        CONFIRM = "confirm", _("Hiding confirmed")
+        UNDO = "undo", _("Restored: the hiding was not confirmed in time")
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="moderation")
     action = models.CharField(max_length=8, choices=Action.choices)

@@ -50,6 +50,17 @@ def moderation_queue() -> QuerySet[Proposal]:
     return Proposal.objects.filter(status=Proposal.Status.IN_REVIEW).select_related("issue_area")
 
 
+def hides_unconfirmed() -> QuerySet[Proposal]:
+    """Proposals one organization hid that nobody confirmed yet (member moderators judge them)."""
+    return (
+        Proposal.objects.filter(status=Proposal.Status.HIDDEN, hide_confirmed=False)
+        .exclude(hidden_at=None)
+        .select_related("issue_area")
+        .prefetch_related("moderation__organization")
+        .order_by("hidden_at", "pk")
+    )
+
+
 def proposals_awaiting() -> QuerySet[Proposal]:
     return (
         Proposal.objects.filter(status=Proposal.Status.AWAITING)

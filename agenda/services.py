@@ -9,6 +9,11 @@ Rules, and why (README "The emigre agenda" repeats them):
   two-factor sign-in) before it is public: a title can carry a slur or someone's name and
   address, and a public page is copied within minutes. Moderators and staff can hide a
   proposal at any time with a reason; every act is public (who, what, why); only staff restore.
+  A hiding by one organization is mailed to staff, the member organizations' admins and the
+  proposer (if they asked to hear), and is undone by itself unless staff or a moderator of
+  another member organization confirms it within AGENDA_HIDE_CONFIRM_WITHIN; an organization
+  whose hiding of a proposal was undone cannot hide it alone again. While hidden, its due
+  date and its motions' objection periods stand still.
 - At AGENDA_SUPPORT_THRESHOLD confirmed supports the proposal is put before the member
   organizations (their admins are mailed) and must be answered within AGENDA_ANSWER_WITHIN.
 - Answers, equal partners: a member organization adopts it by starting a campaign (it commits
@@ -369,25 +374,71 @@ def _check_reason(reason: str) -> str:
     return reason
 
 
+def _mail_hidden(proposal: Proposal, act: ModerationAct) -> None:
+    """Tell staff, every member organization's admins (a second one must confirm a hiding by one
+    organization) and the proposer, if they asked to hear about their proposal."""
+    context = {
+        "proposal": proposal,
+        "act": act,
+        "confirm_by": proposal.hidden_at + settings.AGENDA_HIDE_CONFIRM_WITHIN
+        if proposal.hidden_at and not proposal.hide_confirmed
+        else None,
+    }
+    for staff in User.objects.filter(is_staff=True, is_active=True).exclude(email=""):
+        email_enqueue_template(
+            kind="agenda.hidden",
+            to=staff.email,
+            template="agenda/email/hidden",
+            context={**context, "organization": None},
+            language=settings.LANGUAGE_CODE[:2],
+        )
+    if act.organization is not None:
+        _mail_member_admins("hidden", context)
+    if proposal.wants_answer and proposal.email:
+        _mail(
+            kind="hidden_proposer",
+            to=proposal.email,
+            digest=proposal.email_digest,
+            language=proposal.language,
+            context=context,
+        )
+
+
 @transaction.atomic
 def proposal_hide(
     *, proposal: Proposal, reason: str, user: User, organization: Organization | None = None
 ) -> Proposal:
     """Hide a proposal (a moderator of a member organization, or staff when ``organization`` is
-    None: the view checks staff). The act and its reason are public; the text is not."""
+    None: the view checks staff). The act and its reason are public; the text is not. A hiding by
+    an organization is provisional (see the module doc); one by staff stands."""
     if organization is not None:
         _require_member(organization, user, MODERATOR_ROLES)
     reason = _check_reason(reason)
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status in {Proposal.Status.HIDDEN, Proposal.Status.UNCONFIRMED}:
         raise AgendaError(_("This proposal cannot be hidden now."))
+    if (
+        organization is not None
+        and ModerationAct.objects.filter(
+            proposal=proposal, action=ModerationAct.Action.HIDE, organization=organization
+        ).exists()
+    ):
+        # It is not hidden now, so that hiding was undone: hiding it again after every
+        # restoration would bury it all the same.
+        raise AgendaError(
+            _(
+                "Your organization's hiding of this proposal was undone; another member "
+                "organization or staff must hide it now."
+            )
+        )
     proposal.status_before_hide = proposal.status
     proposal.status = Proposal.Status.HIDDEN
-    proposal.save(update_fields=["status", "status_before_hide"])
-    AnswerMotion.objects.filter(proposal=proposal, status=AnswerMotion.Status.PENDING).update(
-        status=AnswerMotion.Status.WITHDRAWN
-    )
-    ModerationAct.objects.create(
+    proposal.hidden_at = timezone.now()
+    proposal.hide_confirmed = organization is None
+    proposal.save(update_fields=["status", "status_before_hide", "hidden_at", "hide_confirmed"])
+    # Pending motions are not withdrawn: they wait (motions_settle skips hidden proposals) and
+    # their objection period is extended by the time hidden on restoration.
+    act = ModerationAct.objects.create(
         proposal=proposal,
         action=ModerationAct.Action.HIDE,
         reason=reason[:300],
@@ -395,7 +446,53 @@ def proposal_hide(
         by_staff=organization is None,
         user=user,
     )
+    _mail_hidden(proposal, act)
     return proposal
+
+
+def _hide_last(proposal: Proposal) -> ModerationAct | None:
+    return proposal.moderation.filter(action=ModerationAct.Action.HIDE).first()
+
+
+@transaction.atomic
+def proposal_hide_confirm(
+    *, proposal: Proposal, user: User, organization: Organization | None = None
+) -> Proposal:
+    """A second party confirms a hiding by one organization: staff (``organization`` None, the
+    view checks staff) or a moderator of another member organization."""
+    if organization is not None:
+        _require_member(organization, user, MODERATOR_ROLES)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != Proposal.Status.HIDDEN or proposal.hide_confirmed:
+        raise AgendaError(_("Only a hiding waiting for confirmation can be confirmed."))
+    hide = _hide_last(proposal)
+    if organization is not None and hide is not None and hide.organization_id == organization.pk:
+        raise AgendaError(_("Another member organization or staff must confirm your hiding."))
+    proposal.hide_confirmed = True
+    proposal.save(update_fields=["hide_confirmed"])
+    ModerationAct.objects.create(
+        proposal=proposal,
+        action=ModerationAct.Action.CONFIRM,
+        organization=organization,
+        by_staff=organization is None,
+        user=user,
+    )
+    return proposal
+
+
+def _unhide(proposal: Proposal, *, now: datetime) -> None:
+    """Back to exactly where it was; its due dates move on by the time it was hidden."""
+    paused = now - proposal.hidden_at if proposal.hidden_at else timedelta(0)
+    proposal.status = proposal.status_before_hide or Proposal.Status.IN_REVIEW
+    proposal.status_before_hide = ""
+    if proposal.answer_due is not None and proposal.status == Proposal.Status.AWAITING:
+        proposal.answer_due += paused
+    proposal.hidden_at = None
+    proposal.hide_confirmed = False
+    proposal.save()
+    AnswerMotion.objects.filter(
+        proposal=proposal, status=AnswerMotion.Status.PENDING, effective_at__isnull=False
+    ).update(effective_at=F("effective_at") + paused)
 
 
 @transaction.atomic
@@ -406,9 +503,7 @@ def proposal_restore(*, proposal: Proposal, reason: str, user: User) -> Proposal
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != Proposal.Status.HIDDEN:
         raise AgendaError(_("Only a hidden proposal can be restored."))
-    proposal.status = proposal.status_before_hide or Proposal.Status.IN_REVIEW
-    proposal.status_before_hide = ""
-    proposal.save(update_fields=["status", "status_before_hide"])
+    _unhide(proposal, now=timezone.now())
     ModerationAct.objects.create(
         proposal=proposal,
         action=ModerationAct.Action.RESTORE,
@@ -417,6 +512,38 @@ def proposal_restore(*, proposal: Proposal, reason: str, user: User) -> Proposal
         user=user,
     )
     return proposal
+
+
+def hides_expire(*, now: datetime | None = None) -> int:
+    """Undo every hiding by one organization nobody confirmed within AGENDA_HIDE_CONFIRM_WITHIN
+    (a public act names the organization whose hiding it was)."""
+    now = now or timezone.now()
+    due = Proposal.objects.filter(
+        status=Proposal.Status.HIDDEN,
+        hide_confirmed=False,
+        hidden_at__lt=now - settings.AGENDA_HIDE_CONFIRM_WITHIN,
+    )
+    undone = 0
+    for proposal_id in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            proposal = (
+                Proposal.objects.select_for_update(skip_locked=True)
+                .filter(pk=proposal_id, status=Proposal.Status.HIDDEN, hide_confirmed=False)
+                .first()
+            )
+            if proposal is None or proposal.hidden_at is None:
+                continue
+            if proposal.hidden_at >= now - settings.AGENDA_HIDE_CONFIRM_WITHIN:
+                continue
+            hide = _hide_last(proposal)
+            _unhide(proposal, now=now)
+            ModerationAct.objects.create(
+                proposal=proposal,
+                action=ModerationAct.Action.UNDO,
+                organization=hide.organization if hide is not None else None,
+            )
+            undone += 1
+    return undone
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -693,7 +820,9 @@ def motions_settle(*, now: datetime | None = None) -> int:
     """Apply every motion whose objection period passed without objection."""
     now = now or timezone.now()
     settled = 0
-    due = AnswerMotion.objects.filter(status=AnswerMotion.Status.PENDING, effective_at__lte=now)
+    due = AnswerMotion.objects.filter(
+        status=AnswerMotion.Status.PENDING, effective_at__lte=now
+    ).exclude(proposal__status=Proposal.Status.HIDDEN)  # they wait for its restoration
     for motion_id in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
             motion = (
@@ -774,12 +903,13 @@ def answer_notices_send(*, batch: int = NOTICE_BATCH) -> int:
             )
             if proposal is None:
                 continue
+            context: dict[str, Any] = {"proposal": proposal}
             if proposal.status in Proposal.ANSWERED:
-                kind, context = "answered", {"proposal": proposal}
+                kind = "answered"
             elif proposal.status == Proposal.Status.AWAITING:
                 lapse = proposal.moderation.filter(action=ModerationAct.Action.LAPSE).first()
                 lapsed_by = lapse.organization if lapse is not None else None
-                kind, context = "lapsed", {"proposal": proposal, "lapsed_by": lapsed_by}
+                kind, context["lapsed_by"] = "lapsed", lapsed_by
             else:
                 continue  # hidden: no mail about it until it is restored
             supports = list(

@@ -211,6 +211,7 @@ def _workspace(
         "queue": selectors.moderation_queue(),
         "awaiting": selectors.proposals_awaiting(),
         "motions": selectors.motions_open(),
+        "hides": selectors.hides_unconfirmed(),
         "moderation_form": ModerationForm(),
         "objection_form": ObjectionForm(),
         **extra,
@@ -233,6 +234,8 @@ def _proposal(pk: int, statuses: tuple[str, ...]) -> Proposal:
 @require_POST
 def moderate(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     organization = _organization_for_moderator(request, org)
+    if request.POST.get("action") == "confirm_hide":
+        return _hide_confirm(request, organization, pk)
     proposal = _proposal(pk, (Proposal.Status.IN_REVIEW, *Proposal.PUBLIC))
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
     form = ModerationForm(request.POST)
@@ -255,6 +258,20 @@ def moderate(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         else:
             return redirect("agenda:workspace", org=organization.slug)
     return _workspace(request, organization, status=400, failed_form=form, failed_pk=proposal.pk)
+
+
+def _hide_confirm(request: HttpRequest, organization: Organization, pk: int) -> HttpResponse:
+    """A moderator of a second organization confirms another organization's hiding."""
+    proposal = _proposal(pk, (Proposal.Status.HIDDEN,))
+    limit(request, scope="org_write", key=f"user:{request.user.pk}")
+    try:
+        services.proposal_hide_confirm(
+            proposal=proposal, organization=organization, user=access.request_user(request)
+        )
+    except services.AgendaError as exc:
+        return _workspace(request, organization, status=400, hide_error=str(exc), failed_pk=pk)
+    messages.success(request, _("The hiding is confirmed; it stands."))
+    return redirect("agenda:workspace", org=organization.slug)
 
 
 @login_required
@@ -362,6 +379,8 @@ def staff_moderate(request: HttpRequest, pk: int) -> HttpResponse:
                     services.proposal_hide(
                         proposal=proposal, user=user, reason=form.cleaned_data["reason"]
                     )
+                elif form.cleaned_data["action"] == "confirm":
+                    services.proposal_hide_confirm(proposal=proposal, user=user)
                 else:
                     services.proposal_restore(
                         proposal=proposal, user=user, reason=form.cleaned_data["reason"]

@@ -599,6 +599,9 @@ SENT_MAIL_RETENTION = timedelta(days=env_int("COALITION_RETENTION_SENT_MAIL_DAYS
 AGENDA_SUPPORT_THRESHOLD = env_int("COALITION_AGENDA_SUPPORT_THRESHOLD", 100)
 AGENDA_ANSWER_WITHIN = timedelta(days=env_int("COALITION_AGENDA_ANSWER_DAYS", 30))
 AGENDA_OBJECTION_PERIOD = timedelta(days=env_int("COALITION_AGENDA_OBJECTION_DAYS", 7))
+# A proposal one member organization hid is restored unless staff or a moderator of another
+# member organization confirms the hiding within this many days (agenda/services.py).
+AGENDA_HIDE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_AGENDA_HIDE_CONFIRM_DAYS", 3))
 SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEND_MINUTES", 10))
 # Confirmations, "already signed" notes and reminders one mailbox (every spelling of it) may get
 # in 24 hours across all petitions; past it, sign requests look accepted but send nothing.

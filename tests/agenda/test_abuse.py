@@ -19,6 +19,7 @@ from foundation.ratelimit import RateLimited
 from outbox.models import Email
 from tests.agenda.conftest import PROPOSER, Coalition, open_proposal
 from tests.agenda.test_services import _awaiting
+from tests.factories import make_staff
 from tests.test_tor_limits import ONION, aged_nojs_token
 
 
@@ -28,6 +29,7 @@ def test_agenda_posts_without_javascript_never_spend_the_petition_signers_budget
     area: IssueArea, coalition: Coalition, settings: LazySettings
 ) -> None:
     settings.ONION_HOST = ONION
+    settings.ONION_PORT = 8001
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ONION]
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_nojs": "5/h", "agenda_nojs": "5/h"}
     proposal = open_proposal(area, coalition)
@@ -36,22 +38,29 @@ def test_agenda_posts_without_javascript_never_spend_the_petition_signers_budget
     # a bot through the onion: no per-address limit, aged tokens, a mailbox per domain
     for n in range(5):
         token = aged_nojs_token("agenda_support")
-        r = bot.post(url, {"email": f"x{n}@bot{n}.example", "nojs": token}, HTTP_HOST=ONION)
+        r = bot.post(
+            url,
+            {"email": f"x{n}@bot{n}.example", "nojs": token},
+            HTTP_HOST=ONION,
+            SERVER_PORT="8001",
+        )
         assert r.status_code == 302
     # the agenda's own budget is spent: the sixth is refused...
     token = aged_nojs_token("agenda_support")
-    r = bot.post(url, {"email": "x9@bot9.example", "nojs": token}, HTTP_HOST=ONION)
+    r = bot.post(
+        url, {"email": "x9@bot9.example", "nojs": token}, HTTP_HOST=ONION, SERVER_PORT="8001"
+    )
     assert r.status_code == 429
     # ...but an honest Tor signer of a petition still gets through (the sign view's call)
     sign_limits(
-        RequestFactory().post("/p/x/", HTTP_HOST=ONION),
+        RequestFactory().post("/p/x/", HTTP_HOST=ONION, SERVER_PORT="8001"),
         email="maria@mail.example",
         pow_verified=False,
     )
     with pytest.raises(RateLimited):  # and the petition budget is still a budget
         for _n in range(5):
             sign_limits(
-                RequestFactory().post("/p/x/", HTTP_HOST=ONION),
+                RequestFactory().post("/p/x/", HTTP_HOST=ONION, SERVER_PORT="8001"),
                 email="maria@mail.example",
                 pow_verified=False,
             )
@@ -123,3 +132,118 @@ def test_supporters_hear_of_the_lapse_and_of_the_next_answer_once_each(
     assert services.answer_notices_send() == 2
     assert services.answer_notices_send() == 0
     assert Email.objects.filter(kind="agenda.answered").count() == 4
+
+
+# --- one organization hiding a proposal -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_hiding_is_mailed_to_staff_the_members_and_the_proposer_who_asked(
+    area: IssueArea, coalition: Coalition
+) -> None:
+    staff, _secret = make_staff()
+    proposal = open_proposal(area, coalition, wants_answer=True)
+    services.proposal_hide(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, reason="Spam"
+    )
+    hidden = {mail.to: mail for mail in Email.objects.filter(kind="agenda.hidden")}
+    to_staff = hidden[staff.email]
+    assert "Gamma" in to_staff.body_text and "Spam" in to_staff.body_text
+    assert f"/agenda/{proposal.pk}/staff/" in to_staff.body_text
+    to_b = hidden[coalition.admin_b.email]
+    assert f"/organizations/{coalition.b.slug}/agenda/" in to_b.body_text
+    to_proposer = Email.objects.get(kind="agenda.hidden_proposer")
+    assert to_proposer.to == PROPOSER and "restored by itself" in to_proposer.body_text
+
+
+@pytest.mark.django_db
+def test_an_unconfirmed_hiding_is_undone_and_its_organization_cannot_hide_it_alone_again(
+    area: IssueArea, coalition: Coalition, threshold: int, settings: LazySettings
+) -> None:
+    settings.AGENDA_HIDE_CONFIRM_WITHIN = timedelta(days=3)
+    settings.AGENDA_ANSWER_WITHIN = timedelta(days=30)
+    proposal = _awaiting(area, coalition)
+    due = proposal.answer_due
+    assert due is not None
+    motion = services.motion_propose(
+        proposal=proposal,
+        organization=coalition.a,
+        user=coalition.admin_a,
+        kind=AnswerMotion.Kind.DECLINE,
+        reason="Not ours.",
+    )
+    effective = motion.effective_at
+    assert effective is not None
+    services.proposal_hide(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, reason="Bury it"
+    )
+    # the motion waits while it is hidden: not withdrawn, not applied
+    assert services.motions_settle(now=timezone.now() + timedelta(days=8)) == 0
+    motion.refresh_from_db()
+    assert motion.status == AnswerMotion.Status.PENDING
+    assert services.hides_expire(now=timezone.now() + timedelta(days=2)) == 0
+    later = timezone.now() + timedelta(days=4)
+    assert services.hides_expire(now=later) == 1
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.AWAITING
+    act = proposal.moderation.first()
+    assert act is not None and (act.action, act.organization) == ("undo", coalition.c)
+    # the due dates moved on by the time it was hidden (about four days)
+    assert proposal.answer_due is not None
+    assert timedelta(days=3, hours=23) < proposal.answer_due - due < timedelta(days=4, hours=1)
+    motion.refresh_from_db()
+    assert motion.effective_at is not None
+    assert (
+        timedelta(days=3, hours=23) < motion.effective_at - effective < timedelta(days=4, hours=1)
+    )
+    with pytest.raises(services.AgendaError, match="undone"):
+        services.proposal_hide(
+            proposal=proposal, organization=coalition.c, user=coalition.admin_c, reason="Again"
+        )
+    services.proposal_hide(  # another organization still can
+        proposal=proposal, organization=coalition.b, user=coalition.admin_b, reason="Really spam"
+    )
+
+
+@pytest.mark.django_db
+def test_a_second_organization_confirms_a_hiding_and_it_stands(
+    area: IssueArea, coalition: Coalition, settings: LazySettings
+) -> None:
+    settings.AGENDA_HIDE_CONFIRM_WITHIN = timedelta(days=3)
+    proposal = open_proposal(area, coalition)
+    services.proposal_hide(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, reason="A name"
+    )
+    with pytest.raises(services.AgendaError):  # not by itself
+        services.proposal_hide_confirm(
+            proposal=proposal, organization=coalition.c, user=coalition.admin_c
+        )
+    services.proposal_hide_confirm(
+        proposal=proposal, organization=coalition.b, user=coalition.admin_b
+    )
+    assert services.hides_expire(now=timezone.now() + timedelta(days=30)) == 0
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.HIDDEN and proposal.hide_confirmed
+
+
+@pytest.mark.django_db
+def test_a_moderator_of_another_organization_confirms_from_the_workspace(
+    area: IssueArea, coalition: Coalition, client: Client
+) -> None:
+    proposal = open_proposal(area, coalition)
+    services.proposal_hide(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, reason="A name"
+    )
+    client.force_login(coalition.admin_b)
+    page = client.get(reverse("agenda:workspace", args=[coalition.b.slug]))
+    assert f'id="hidden-{proposal.pk}"' in page.content.decode()
+    url = reverse("agenda:moderate", args=[coalition.b.slug, proposal.pk])
+    r = client.post(url, {"action": "confirm_hide"})
+    assert r.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.hide_confirmed
+    client.force_login(coalition.admin_c)  # the hiding organization cannot confirm its own
+    r = client.post(
+        reverse("agenda:moderate", args=[coalition.c.slug, proposal.pk]), {"action": "confirm_hide"}
+    )
+    assert r.status_code == 400
