@@ -341,3 +341,15 @@ def test_changing_the_desks_is_logged(live: Any, issue_area: IssueArea) -> None:
     services.desks_set(organization=alpha, user=live.admins[0], areas=[])
     log = list(ModerationLog.objects.filter(action="desks").values_list("organization", "reason"))
     assert sorted(log) == sorted([(alpha.pk, f"areas: {issue_area.slug}"), (alpha.pk, "areas: -")])
+
+
+def test_the_merged_row_says_it_counts_verified_reports_and_publishes_no_reported_figure(
+    client: Client, issue_area: IssueArea, settings: LazySettings
+) -> None:
+    settings.EVIDENCE_AS_OF_DAYS = 0
+    settings.EVIDENCE_MIN_CELL = 5
+    _make(issue_area, n=5, status=CaseReport.Status.VERIFIED)
+    _make(issue_area, n=6, country="DE", email="d{i}@example.org")  # nobody reviewed them
+    page = client.get(reverse("evidence:evidence", args=[issue_area.slug])).content.decode()
+    assert "fewer than 5 verified reports each" in page
+    assert "not published" in page and "Germany" not in page
