@@ -152,6 +152,8 @@ def test_a_hiding_is_mailed_to_staff_the_members_and_the_proposer_who_asked(
     assert f"/agenda/{proposal.pk}/staff/" in to_staff.body_text
     to_b = hidden[coalition.admin_b.email]
     assert f"/organizations/{coalition.b.slug}/agenda/" in to_b.body_text
+    for mail in hidden.values():  # what was hidden may name someone: not copied into inboxes
+        assert proposal.title not in mail.subject + mail.body_text
     to_proposer = Email.objects.get(kind="agenda.hidden_proposer")
     assert to_proposer.to == PROPOSER and "restored by itself" in to_proposer.body_text
 
