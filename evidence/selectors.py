@@ -27,6 +27,22 @@ def reports_to_review(*, status: str) -> QuerySet[CaseReport]:
     )
 
 
+def redactions_to_approve(*, organization: Organization) -> QuerySet[CaseReport]:
+    """Public versions written by another organization, waiting for this one's approval."""
+    return (
+        CaseReport.objects.filter(
+            publish_account=True,
+            account_approved_at__isnull=True,
+            status__in=[CaseReport.Status.CONFIRMED, CaseReport.Status.VERIFIED],
+        )
+        .exclude(account_redacted="")
+        .exclude(account_redacted_by=organization)
+        .exclude(account_redacted_by__isnull=True)
+        .select_related("issue_area")
+        .order_by("moderated_at", "pk")
+    )
+
+
 def report_for_moderator(*, pk: int) -> CaseReport | None:
     return (
         CaseReport.objects.exclude(status=CaseReport.Status.PENDING)

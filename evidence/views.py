@@ -224,6 +224,7 @@ def moderation(request: HttpRequest, org: str) -> HttpResponse:
                 if value != CaseReport.Status.PENDING
             ],
             "consenting": selectors.reports_consenting_to(organization=organization)[:200],
+            "to_approve": selectors.redactions_to_approve(organization=organization)[:200],
         },
     )
 

@@ -353,3 +353,24 @@ def test_the_merged_row_says_it_counts_verified_reports_and_publishes_no_reporte
     page = client.get(reverse("evidence:evidence", args=[issue_area.slug])).content.decode()
     assert "fewer than 5 verified reports each" in page
     assert "not published" in page and "Germany" not in page
+
+
+def test_a_second_organization_finds_the_public_versions_it_must_approve(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha, beta = live.orgs[0], live.orgs[1]
+    a_editor = make_member(alpha, Membership.Role.EDITOR)
+    b_editor = make_member(beta, Membership.Role.EDITOR)
+    (report,) = _make(issue_area, publish_account=True, account="Long story of a person")
+    services.report_moderate(report=report, organization=alpha, user=a_editor, action="verify",
+                             reason="credible", redacted="A bank froze an account.")  # fmt: skip
+    link = reverse("evidence:report_review", args=[beta.slug, report.pk])
+    client.force_login(b_editor)
+    assert link in client.get(reverse("evidence:moderation", args=[beta.slug])).content.decode()
+    assert "Waiting for a moderator of another" in client.get(link).content.decode()
+    response = client.post(link, {"action": "approve", "reason": "No names left"})
+    assert response.status_code == 302
+    assert link not in client.get(reverse("evidence:moderation", args=[beta.slug])).content.decode()
+    client.force_login(a_editor)
+    own = reverse("evidence:report_review", args=[alpha.slug, report.pk])
+    assert own not in client.get(reverse("evidence:moderation", args=[alpha.slug])).content.decode()
