@@ -30,6 +30,7 @@ from foundation.nojs import nojs_budget_spend
 from foundation.ratelimit import is_onion_request, limit
 
 NOJS_SCOPE = "sign_nojs"
+NOJS_PETITION_SCOPE = "sign_nojs_petition"
 
 
 def sign_ip_limit(request: HttpRequest) -> None:
@@ -40,13 +41,19 @@ def sign_ip_limit(request: HttpRequest) -> None:
 
 
 def sign_limits(
-    request: HttpRequest, *, email: str, pow_verified: bool, nojs_scope: str = NOJS_SCOPE
+    request: HttpRequest,
+    *,
+    email: str,
+    pow_verified: bool,
+    nojs_scope: str = NOJS_SCOPE,
+    petition_slug: str = "",
 ) -> None:
     """Count a valid sign post against its budgets; raise RateLimited (a 429) when over.
 
     ``nojs_scope`` is the global budget of posts without a solved proof of work: another form
     that takes the sign form's price (the agenda: ``agenda_nojs``) spends its own, so a flood of
-    it cannot lock out the petition signers without JavaScript."""
+    it cannot lock out the petition signers without JavaScript. ``petition_slug``: posts without
+    JavaScript also spend that petition's own budget (``sign_nojs_petition``), first."""
     domain = email_domain(email)
     if pow_verified:
         limit(request, scope="sign_domain", key="domain:" + domain)
@@ -54,4 +61,9 @@ def sign_limits(
         # The domain's budget first: a flood from one domain is stopped there before it can
         # spend much of the budget every signer without JavaScript shares.
         limit(request, scope="sign_domain_unverified", key="domain-unverified:" + domain)
-        nojs_budget_spend(request, scope=nojs_scope)
+        nojs_budget_spend(
+            request,
+            scope=nojs_scope,
+            obj=petition_slug,
+            object_scope=NOJS_PETITION_SCOPE if petition_slug else "",
+        )

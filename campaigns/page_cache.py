@@ -152,7 +152,7 @@ class PublicPage:
             stored = pages.get(_page_key(self.kind, self.slug, self.language, source, self.host))
             if stored is None or stored.version != self.version:
                 return None
-        return HttpResponse(_fill(self.request, stored.html))
+        return HttpResponse(_fill(self.request, stored.html, self.slug))
 
     def render(
         self,
@@ -191,7 +191,7 @@ class PublicPage:
                 _Stored(version=version, html=html, sources=frozenset(sources)),
                 timeout,
             )
-        return HttpResponse(_fill(self.request, html))
+        return HttpResponse(_fill(self.request, html, self.slug))
 
 
 def _version_read(key: str) -> tuple[bool, str | None]:
@@ -217,12 +217,14 @@ def _version_create(key: str) -> str | None:
         return None
 
 
-def _fill(request: HttpRequest, html: str) -> str:
+def _fill(request: HttpRequest, html: str, slug: str) -> str:
+    """The per-request parts of a stored page. A no-JavaScript token is bound to the page's
+    slug: only petition and embed pages (both a petition's slug) carry the sign form."""
     html = html.replace(MARKS.csrf, get_token(request))
     if MARKS.pow in html:
         html = html.replace(MARKS.pow, escape(pow.challenge_json()))
     if MARKS.nojs in html:
-        html = html.replace(MARKS.nojs, nojs_token_issue(purpose="sign"))
+        html = html.replace(MARKS.nojs, nojs_token_issue(purpose="sign", obj=slug))
     return html.replace(MARKS.path, escape(request.get_full_path()))
 
 

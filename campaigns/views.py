@@ -150,6 +150,7 @@ def _sign(
         request.POST or None,
         cosponsors=cosponsors,
         high_security=petition.campaign.high_security,
+        nojs_object=petition.slug,  # a token of this petition's page is good for it alone
     )
     source_slug = request.POST.get("source") or request.GET.get("source", "")
     cosponsor_slugs = {o.slug for o in cosponsors}
@@ -170,7 +171,10 @@ def _sign(
                 # price (foundation/nojs.py); a failed one puts the form back with the reason.
                 if form.pow_verified or form.nojs_token_check():
                     sign_limits(
-                        request, email=form.cleaned_data["email"], pow_verified=form.pow_verified
+                        request,
+                        email=form.cleaned_data["email"],
+                        pow_verified=form.pow_verified,
+                        petition_slug=petition.slug,
                     )
                     try:
                         services.signature_create(
@@ -190,7 +194,7 @@ def _sign(
         "countries": selectors.petition_countries(petition=petition)[:20],
         "recent": partial(selectors.petition_recent_signers, petition=petition),
         "pow_challenge": pow.challenge_json() if petition.is_open else "",
-        "nojs_token": nojs_token_issue(purpose=SignatureForm.nojs_purpose),
+        "nojs_token": nojs_token_issue(purpose=SignatureForm.nojs_purpose, obj=petition.slug),
         **extra,
     }
     if page.cacheable and not form.is_bound:

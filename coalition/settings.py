@@ -636,7 +636,10 @@ RATE_LIMITS = {
     "share_visit": os.environ.get("COALITION_RL_SHARE_VISIT", "30/h"),
     # Signatures sent without a solved proof of work (JavaScript off, or the widget failed),
     # from everybody together: when spent, the page says so (foundation/nojs.py).
-    "sign_nojs": os.environ.get("COALITION_RL_SIGN_NOJS", "300/h"),
+    "sign_nojs": os.environ.get("COALITION_RL_SIGN_NOJS", "600/h"),
+    # ... and per petition, spent first: a flood aimed at one petition takes at most this much
+    # of the shared budget above, so no-JavaScript signers of other petitions still get through.
+    "sign_nojs_petition": os.environ.get("COALITION_RL_SIGN_NOJS_PETITION", "150/h"),
     # Case reports sent without a solved proof of work, from everybody together
     # (evidence/limits.py).
     "report_nojs": os.environ.get("COALITION_RL_REPORT_NOJS", "100/h"),
@@ -663,8 +666,10 @@ RATE_LIMITS = {
     "osdi_sign_domain": os.environ.get("COALITION_RL_OSDI_SIGN_DOMAIN", "100/h"),
 }
 # Forms sent without JavaScript carry a signed form token that must be at least this old (a
-# person reads and types for longer) and at most this old (foundation/nojs.py).
-NOJS_MIN_SECONDS = env_int("COALITION_NOJS_MIN_SECONDS", 5)
+# person reads and types for longer) and at most this old (foundation/nojs.py). 8 s, not 5: a
+# bot harvesting tokens waits longer per post; nobody reads a petition and types a name and an
+# address in under 8 s.
+NOJS_MIN_SECONDS = env_int("COALITION_NOJS_MIN_SECONDS", 8)
 NOJS_MAX_AGE_SECONDS = env_int("COALITION_NOJS_MAX_AGE_SECONDS", 4 * 3600)
 # Active API tokens one organization may hold at a time.
 API_TOKENS_PER_ORGANIZATION = env_int("COALITION_API_TOKENS_PER_ORGANIZATION", 10)

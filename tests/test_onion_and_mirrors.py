@@ -190,7 +190,7 @@ def test_the_sign_form_posts_and_confirms_under_the_onion_host(
             "email": "anna.onion@example.org",
             "country": "DE",
             "display": "anonymous",
-            "nojs": aged_nojs_token(),
+            "nojs": aged_nojs_token(obj=live.petition.slug),
         },
         **VIA_ONION,
         HTTP_ORIGIN=f"http://{ONION}",

@@ -13,10 +13,12 @@ from unittest import mock
 
 import pytest
 from django.conf import LazySettings
+from django.core import signing
 from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from campaigns.limits import sign_limits
 from campaigns.models import Signature
 from campaigns.signing import email_digest
 from foundation import nojs, ratelimit
@@ -32,10 +34,14 @@ VIA_ONION = {"HTTP_HOST": ONION, "SERVER_PORT": "8001"}
 SHARED_EXIT = "185.220.101.7"  # one Tor exit, many people
 
 
-def aged_nojs_token(purpose: str = "sign", age: float = 60.0) -> str:
-    """The token a page rendered ``age`` seconds ago carried."""
+def aged_nojs_token(purpose: str = "sign", age: float = 60.0, obj: str = "") -> str:
+    """The token a page rendered ``age`` seconds ago carried (about ``obj``: for the sign form,
+    the petition's slug)."""
     with mock.patch.object(nojs.time, "time", return_value=time.time() - age):
-        return nojs.nojs_token_issue(purpose=purpose)
+        return nojs.nojs_token_issue(purpose=purpose, obj=obj)
+
+
+AGED = "aged"  # in a body: _sign puts an aged token of the petition signed there in its place
 
 
 def _body(n: int | str, **extra: str) -> dict[str, str]:
@@ -44,12 +50,14 @@ def _body(n: int | str, **extra: str) -> dict[str, str]:
         "email": f"signer{n}@example.org",
         "country": "LV",
         "display": "anonymous",
-        "nojs": aged_nojs_token(),
+        "nojs": AGED,
         **extra,
     }
 
 
 def _sign(client: Client, live: LiveCampaign, body: dict[str, str], **extra: str):
+    if body.get("nojs") == AGED:
+        body = {**body, "nojs": aged_nojs_token(obj=live.petition.slug)}
     return client.post(live.petition.get_absolute_url(), body, **extra)
 
 
@@ -128,7 +136,8 @@ def test_one_mailbox_flooding_gets_no_more_than_its_daily_mails(
     for round_ in range(5):
         for petition in petitions:
             for spelling in spellings:
-                body = {**_body(round_), "email": spelling}
+                token = aged_nojs_token(obj=petition.slug)
+                body = {**_body(round_), "email": spelling, "nojs": token}
                 response = client.post(petition.get_absolute_url(), body, REMOTE_ADDR=SHARED_EXIT)
                 assert response.status_code == 302  # looks the same: nobody learns who signed
     digest = email_digest("victim@gmail.com")
@@ -176,7 +185,8 @@ def test_the_clear_message_is_in_russian_too(
 ) -> None:
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_nojs": "1/h"}
     _sign(client, live, _body(1))
-    refused = client.post(live.petition.get_absolute_url() + "?lang=ru", _body(2))
+    body = {**_body(2), "nojs": aged_nojs_token(obj=live.petition.slug)}
+    refused = client.post(live.petition.get_absolute_url() + "?lang=ru", body)
     assert refused.status_code == 429
     assert "без JavaScript" in refused.content.decode()
 
@@ -217,7 +227,7 @@ def test_a_post_sooner_than_a_person_could_type_is_refused(
 
 
 def test_a_token_is_spent_once(client: Client, live: LiveCampaign) -> None:
-    token = aged_nojs_token()
+    token = aged_nojs_token(obj=live.petition.slug)
     assert _sign(client, live, {**_body(1), "nojs": token}).status_code == 302
     again = _sign(client, live, {**_body(2), "nojs": token})
     assert again.status_code == 400
@@ -228,14 +238,19 @@ def test_a_token_is_spent_once(client: Client, live: LiveCampaign) -> None:
 @pytest.mark.parametrize(
     "token",
     [
-        pytest.param(lambda: aged_nojs_token(age=5 * 3600), id="too-old"),
-        pytest.param(lambda: aged_nojs_token(purpose="case_report"), id="other-form"),
-        pytest.param(lambda: aged_nojs_token()[:-3] + "abc", id="altered"),
-        pytest.param(lambda: "x" * 5000, id="huge"),
+        pytest.param(lambda slug: aged_nojs_token(age=5 * 3600, obj=slug), id="too-old"),
+        pytest.param(
+            lambda slug: aged_nojs_token(purpose="case_report", obj=slug), id="other-form"
+        ),
+        # Harvested from another petition's page (or an unbound one): good for that alone.
+        pytest.param(lambda slug: aged_nojs_token(obj="another-petition"), id="other-petition"),
+        pytest.param(lambda slug: aged_nojs_token(), id="no-petition"),
+        pytest.param(lambda slug: aged_nojs_token(obj=slug)[:-3] + "abc", id="altered"),
+        pytest.param(lambda slug: "x" * 5000, id="huge"),
     ],
 )
 def test_an_expired_foreign_or_altered_token_is_refused(client: Client, live: LiveCampaign, token):
-    response = _sign(client, live, {**_body(1), "nojs": token()})
+    response = _sign(client, live, {**_body(1), "nojs": token(live.petition.slug)})
     assert response.status_code == 400
     assert not Signature.objects.exists()
 
@@ -247,7 +262,30 @@ def test_the_token_is_rendered_fresh_even_when_the_cached_fields_are_reused(
         page = client.get(live.petition.get_absolute_url()).content.decode()
         return page.split('name="nojs" value="', 1)[1].split('"', 1)[0]
 
-    assert token() != token()
+    first, second = token(), token()  # the second from the whole-page cache
+    assert first != second
+    for issued in (first, second):  # bound to this petition, whichever way the page came
+        assert signing.loads(issued, salt=nojs._SALT)["o"] == live.petition.slug
+
+
+def test_draining_one_petition_s_budget_leaves_the_others_theirs(settings: LazySettings) -> None:
+    """Posts without JavaScript spend their petition's own budget first: a flood aimed at one
+    petition stops there and takes at most that much of the budget every petition shares."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_nojs_petition": "3/h", "sign_nojs": "5/h"}
+    request = RequestFactory().post("/")
+
+    def post(n: int, slug: str) -> None:
+        sign_limits(request, email=f"x{n}@d{n}.example", pow_verified=False, petition_slug=slug)
+
+    for n in range(3):
+        post(n, "flooded")
+    for n in range(3, 20):
+        with pytest.raises(ratelimit.RateLimited):
+            post(n, "flooded")
+    post(20, "other")
+    post(21, "other")  # the shared budget: 5, of which the flood took 3
+    with pytest.raises(ratelimit.RateLimited):
+        post(22, "third")
 
 
 # --- daily keys --------------------------------------------------------------------------------
