@@ -493,6 +493,12 @@ def _unhide(proposal: Proposal, *, now: datetime) -> None:
     AnswerMotion.objects.filter(
         proposal=proposal, status=AnswerMotion.Status.PENDING, effective_at__isnull=False
     ).update(effective_at=F("effective_at") + paused)
+    # A coalition vote that ended while it was hidden takes effect now.
+    for motion in AnswerMotion.objects.select_for_update().filter(
+        proposal=proposal, status=AnswerMotion.Status.VOTING, decision__closed_at__isnull=False
+    ):
+        if motion.decision is not None:
+            _decision_effect(motion.decision)
 
 
 @transaction.atomic
@@ -809,6 +815,8 @@ def _decision_effect(decision: Decision) -> None:
     motion = AnswerMotion.objects.select_for_update().filter(decision=decision).first()
     if motion is None or motion.status != AnswerMotion.Status.VOTING:
         return
+    if Proposal.objects.filter(pk=motion.proposal_id, status=Proposal.Status.HIDDEN).exists():
+        return  # the coalition's vote waits for the restoration (_unhide), it is not lost
     if decision.outcome == Decision.Outcome.ADOPTED:
         _motion_apply(motion)
     else:

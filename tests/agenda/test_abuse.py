@@ -16,6 +16,7 @@ from agenda.models import AnswerMotion, Proposal
 from campaigns.limits import sign_limits
 from campaigns.models import IssueArea
 from foundation.ratelimit import RateLimited
+from members import services as member_services
 from outbox.models import Email
 from tests.agenda.conftest import PROPOSER, Coalition, open_proposal
 from tests.agenda.test_services import _awaiting
@@ -249,3 +250,37 @@ def test_a_moderator_of_another_organization_confirms_from_the_workspace(
         reverse("agenda:moderate", args=[coalition.c.slug, proposal.pk]), {"action": "confirm_hide"}
     )
     assert r.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_coalition_vote_that_ends_while_hidden_takes_effect_on_restoration(
+    area: IssueArea, coalition: Coalition, threshold: int
+) -> None:
+    proposal = _awaiting(area, coalition)
+    motion = services.motion_propose(
+        proposal=proposal,
+        organization=coalition.a,
+        user=coalition.admin_a,
+        kind=AnswerMotion.Kind.DECLINE,
+        reason="Outside what we can change.",
+        vote=True,
+    )
+    decision = motion.decision
+    assert decision is not None
+    services.proposal_hide(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, reason="Bury it"
+    )
+    for org, admin in (
+        (coalition.a, coalition.admin_a),
+        (coalition.b, coalition.admin_b),
+        (coalition.c, coalition.admin_c),
+    ):
+        member_services.vote_cast(decision=decision, organization=org, user=admin, choice="agree")
+    member_services.decision_close(decision=decision, now=decision.deadline)
+    motion.refresh_from_db()
+    assert motion.status == AnswerMotion.Status.VOTING  # waits, not withdrawn
+    assert services.hides_expire(now=timezone.now() + timedelta(days=30)) == 1
+    motion.refresh_from_db()
+    proposal.refresh_from_db()
+    assert motion.status == AnswerMotion.Status.APPLIED
+    assert proposal.status == Proposal.Status.DECLINED
