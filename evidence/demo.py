@@ -140,6 +140,13 @@ def seed() -> None:
                 verified_at=past + timedelta(hours=5) if report.verified_at else None,
                 rejected_at=past + timedelta(hours=5) if report.rejected_at else None,
             )
+            if story and report.verified_at:
+                # Demo only: as if a second organization had approved the public version and a
+                # release batch had gone out (services.accounts_release).
+                CaseReport.objects.filter(pk=report.pk).update(
+                    account_approved_at=past + timedelta(hours=6),
+                    account_released_at=past + timedelta(days=1),
+                )
     demo_mail = [
         e.pk
         for e in Email.objects.filter(kind__startswith="evidence.").only("pk", "to")

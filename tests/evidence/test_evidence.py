@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from campaigns.models import IssueArea, OutcomeEvent
 from campaigns.signing import digest_from_token, digest_token
-from evidence import aggregates, services
+from evidence import aggregates, selectors, services
 from evidence.models import (
     CaseDesk,
     CaseReport,
@@ -557,6 +557,7 @@ def test_the_demo_cases_fill_cells_with_the_default_delay_and_seed_once(
     assert CaseReport.objects.filter(email_digest__isnull=False).count() == 100
     assert ModerationLog.objects.filter(action="verify").exists()
     assert not Email.objects.filter(kind__startswith="evidence.").exists()
+    assert selectors.public_accounts(issue_area=area)  # the demo shows released accounts
 
 
 def test_one_mailbox_cannot_fill_a_cell(issue_area: IssueArea) -> None:
