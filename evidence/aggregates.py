@@ -19,7 +19,9 @@ The rule (README "Case reports and evidence" repeats it):
    and from each report's status AS OF that cut-off, never its current one: a report counts as
    verified from ``verified_at`` (set once at its first verification; writing or approving its
    public version later does not move it) and stops counting from ``rejected_at``. So no act of
-   today changes today's figures. Within one day's batch, reports arriving together blur each
+   today changes today's figures (one exception: a rejected report verified again counts as
+   verified from that new verification, but its reported figure returns at once; a rare act,
+   tied to no published text). Within one day's batch, reports arriving together blur each
    other; what remains (a day with a single report that moves named cells in several tables
    at once) is the residual risk we accept with k >= 5 and no cross-tables.
 5. One mailbox cannot fill a cell: a report repeating one the same mailbox already sent
