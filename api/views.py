@@ -120,8 +120,14 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_bot:
         return _accepted()  # look like success; write nothing
     # The same budgets as the sign page: without a solved proof of work, the shared budget of
-    # posts without one (no form token here: an API client has no page to age one on).
-    sign_limits(request, email=form.cleaned_data["email"], pow_verified=form.pow_verified)
+    # posts without one (no form token here: an API client has no page to age one on), the
+    # petition's own budget first, so an API flood at one petition leaves the others theirs.
+    sign_limits(
+        request,
+        email=form.cleaned_data["email"],
+        pow_verified=form.pow_verified,
+        petition_slug=petition.slug,
+    )
     # A refusal of the service (the petition closed since we looked it up: 409) becomes problem
     # details by its kind in problems.allow.
     services.signature_create(petition=petition, **form.signature_data(source_slug=source_slug))

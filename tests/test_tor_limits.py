@@ -355,3 +355,23 @@ def test_a_hundred_signers_confirm_through_the_onion_service(
     url = reverse("campaigns:confirm", args=[tokens[0]])
     codes = [client.post(url, **VIA_ONION).status_code for _ in range(4)]
     assert 429 in codes
+
+
+def test_api_posts_without_proof_of_work_spend_the_petition_s_budget_too(
+    client: Client, live: LiveCampaign, settings: LazySettings
+) -> None:
+    """The API asks no form token, so it must not be the cheap way round the per-petition
+    budget: its posts without a proof of work spend it like the page's."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_nojs_petition": "2/h"}
+    url = reverse("api:signatures", args=[live.petition.slug])
+
+    def post(n: int) -> int:
+        body = {
+            "name": "Bot",
+            "email": f"api{n}@d{n}.example",
+            "country": "DE",
+            "display": "anonymous",
+        }
+        return client.post(url, body, content_type="application/json").status_code
+
+    assert [post(n) for n in range(3)] == [202, 202, 429]
