@@ -205,6 +205,13 @@ def _version_read(key: str) -> tuple[bool, str | None]:
     return True, version if isinstance(version, str) else None
 
 
+def petition_version(slug: str) -> str | None:
+    """The petition's current page version token, or None (no token yet, or the shared cache
+    does not answer): what a per-process copy of the petition is kept under
+    (``selectors.petition_for_sign``), so that a change renewing the token retires it too."""
+    return _version_read(_version_key("petition", slug))[1]
+
+
 def _version_create(key: str) -> str | None:
     """A first token for a page just rendered, or None if a change made one meanwhile: then the
     page may be older than that change and is not stored. (Renewals set the token; ``add``

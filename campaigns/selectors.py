@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,44 @@ def petition_public(*, slug: str) -> Petition | None:
         .select_related("campaign", "campaign__issue_area")
         .first()
     )
+
+
+# The sign POST's petition and co-sponsors, kept per process (issue 11): a few seconds at most,
+# and only under the page version token they were read under (campaigns/page_cache.py), which
+# the campaign services renew on every change of status, text or co-sponsors. Whether the
+# petition is still open is checked again inside the signature's transaction
+# (services.signatures._petition_open_now), so a cached copy never lets a closed one be signed.
+SIGN_LOOKUP_SECONDS = 5.0
+_SIGN_LOOKUP_MAX = 512
+_sign_lookups: dict[str, tuple[float, str, Petition, tuple[Organization, ...]]] = {}
+
+
+def petition_for_sign(*, slug: str) -> tuple[Petition, list[Organization]] | None:
+    """A public petition (with campaign and issue area) and its co-sponsors, for a sign POST.
+
+    The version token is read before the database, as for the cached pages: a copy read from
+    data older than a change is kept under the older token and never used after it. Without a
+    token (none yet, or the shared cache is down) nothing is kept."""
+    from campaigns import page_cache
+
+    version = page_cache.petition_version(slug)
+    kept = _sign_lookups.get(slug)
+    if version is not None and kept and kept[1] == version and kept[0] > time.monotonic():
+        return kept[2], list(kept[3])
+    petition = petition_public(slug=slug)
+    if petition is None:
+        return None
+    cosponsors = tuple(campaign_cosponsors(campaign=petition.campaign))
+    if version is not None:
+        if len(_sign_lookups) >= _SIGN_LOOKUP_MAX:
+            _sign_lookups.clear()  # bounded: a bot cannot grow it with made-up slugs anyway
+        _sign_lookups[slug] = (
+            time.monotonic() + SIGN_LOOKUP_SECONDS,
+            version,
+            petition,
+            cosponsors,
+        )
+    return petition, list(cosponsors)
 
 
 def petition_countries(*, petition: Petition) -> QuerySet[PetitionCountryCount]:

@@ -59,6 +59,7 @@ from foundation.ratelimit import limit
 from foundation.sealed import HEADER as SEALED_HEADER
 from foundation.sealed import seal_line, sealer
 from members import access
+from members.models import Organization
 
 # --- access -----------------------------------------------------------------------------------
 
@@ -144,8 +145,10 @@ def _sign(
     template: str,
     extra: dict,
     page: page_cache.PublicPage,
+    cosponsors: list[Organization] | None = None,
 ) -> HttpResponse:
-    cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
+    if cosponsors is None:
+        cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
     form = SignatureForm(
         request.POST or None,
         cosponsors=cosponsors,
@@ -208,15 +211,29 @@ def _sign(
     return render(request, template, context, status=400 if form.errors else 200)
 
 
+def _petition_to_sign(
+    request: HttpRequest, slug: str
+) -> tuple[Petition, list[Organization] | None]:
+    """A sign POST takes the petition and co-sponsors from the per-process copy (issue 11; the
+    sign service re-checks in its transaction that the petition is open); a page reads them."""
+    if request.method == "POST":
+        found = selectors.petition_for_sign(slug=slug)
+        if found is None:
+            raise Http404
+        return found[0], found[1]
+    petition = selectors.petition_public(slug=slug)
+    if petition is None:
+        raise Http404
+    return petition, None
+
+
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = page_cache.PublicPage(request, kind="petition", slug=slug)
     if (cached := page.hit(source=request.GET.get("source", ""))) is not None:
         return cached
-    petition = selectors.petition_public(slug=slug)
-    if petition is None:
-        raise Http404
+    petition, cosponsors = _petition_to_sign(request, slug)
     sharing.share_visit_record(request, petition=petition)
-    return _sign(request, petition, "campaigns/petition_detail.html", {}, page)
+    return _sign(request, petition, "campaigns/petition_detail.html", {}, page, cosponsors)
 
 
 def link_preview_image(
@@ -253,10 +270,10 @@ def petition_embed(request: HttpRequest, slug: str) -> HttpResponse:
     page = page_cache.PublicPage(request, kind="embed", slug=slug)
     if (cached := page.hit(source=request.GET.get("source", ""))) is not None:
         return cached
-    petition = selectors.petition_public(slug=slug)
-    if petition is None:
-        raise Http404
-    return _sign(request, petition, "campaigns/petition_embed.html", {"embed": True}, page)
+    petition, cosponsors = _petition_to_sign(request, slug)
+    return _sign(
+        request, petition, "campaigns/petition_embed.html", {"embed": True}, page, cosponsors
+    )
 
 
 @xframe_options_exempt

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns import events, selectors, signing
-from campaigns.models import Petition, Signature, SignatureCountDelta, SupporterConsent
+from campaigns.models import Campaign, Petition, Signature, SignatureCountDelta, SupporterConsent
 from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
 from members.models import Organization
@@ -94,7 +94,7 @@ def signature_create(
     `cosponsors`: the campaign's accepted co-sponsors, when the caller has just read them
     (`selectors.campaign_cosponsors`) to build the form; saves reading them again per signature.
     """
-    if not petition.is_open:
+    if not _petition_open_now(petition):
         raise CampaignConflict(_("This petition is closed."))
     if petition.campaign.high_security:
         # Whatever a form or an API client sent (services/security.py): no city, no name shown.
@@ -149,6 +149,25 @@ def signature_create(
     )
     _mail_signer(signature, "confirm", consents=consents, cosponsors=cosponsors)
     return signature
+
+
+def _petition_open_now(petition: Petition) -> bool:
+    """Whether the petition is open as committed now, not as the caller read it (the sign POST
+    may pass a per-process copy, ``selectors.petition_for_sign``).
+
+    ``FOR KEY SHARE`` of the campaign waits for a status change in progress (they hold the row
+    ``FOR UPDATE``) and then reads its result; signers do not block each other. A deadline is
+    compared with the database's clock."""
+    if connection.vendor != "postgresql":
+        return Petition.objects.select_related("campaign").get(pk=petition.pk).is_open
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM campaigns_petition p JOIN campaigns_campaign c ON c.id = p.campaign_id"
+            " WHERE p.id = %s AND c.status = %s AND (p.deadline IS NULL OR p.deadline > now())"
+            " FOR KEY SHARE OF c",
+            [petition.pk, Campaign.Status.LIVE],
+        )
+        return cursor.fetchone() is not None
 
 
 def _signature_insert_new(signature: Signature) -> Signature | None:

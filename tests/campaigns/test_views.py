@@ -393,10 +393,13 @@ def test_a_signature_costs_the_same_few_queries_however_many_have_signed(
     client, live, django_assert_num_queries
 ):
     # The petition and its co-sponsors (read once, also by the service); then, in the
-    # transaction (a savepoint here, inside the test's own), a lock on the mailbox and the
-    # count of its mail today (one index range), the count delta, a savepoint around the
-    # signature's INSERT and the outbox row. No count is read or updated, nothing scanned.
+    # transaction (a savepoint here, inside the test's own), the petition still open (a key
+    # share of the campaign), a lock on the mailbox and its mail today (one index range,
+    # stopping at the cap), the count delta, the signature's INSERT ... ON CONFLICT DO NOTHING
+    # and the outbox row. No count is read or updated, nothing scanned. After the first POST
+    # the petition and its co-sponsors come from the per-process copy kept under the page's
+    # version token (issue 11): two queries fewer.
     for n in range(3):
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10 if n == 0 else 8):
             response = client.post(_sign_url(live), {**GOOD, "email": f"q{n}@example.org"})
         assert response.status_code == 302
