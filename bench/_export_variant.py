@@ -12,12 +12,13 @@ import csv
 import io
 from collections.abc import Iterator
 
-from campaigns import services
-from campaigns.access import campaign_for
-from campaigns.models import Signature, SupporterConsent
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.urls import include, path
+
+from campaigns import services
+from campaigns.access import campaign_for
+from campaigns.models import Signature, SupporterConsent
 from foundation.csvsafe import csv_cell
 from members import access
 

@@ -6,17 +6,17 @@ import csv
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from campaigns.access import campaign_for
-from campaigns.models import Campaign
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+
+from campaigns.access import campaign_for
+from campaigns.models import Campaign
 from foundation.csvsafe import csv_row
 from members import access
-
 from results import charts, selectors
 
 
