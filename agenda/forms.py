@@ -10,10 +10,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agenda.models import AnswerMotion
-from campaigns import pow
+from campaigns.forms import AntiBotMixin
 from campaigns.models import Campaign, IssueArea
 from foundation.countries import country_choices
-from foundation.mailbox import email_validate
 from foundation.nojs import NoJsCostMixin
 
 _MARKUP = re.compile(r"[<>{}]|https?://|www\.", re.IGNORECASE)
@@ -27,7 +26,7 @@ def _plain(value: str) -> str:
     return value
 
 
-class _AntiBotForm(NoJsCostMixin, forms.Form):
+class _AntiBotForm(AntiBotMixin, NoJsCostMixin, forms.Form):
     """The sign form's defences: a honeypot, the optional ALTCHA proof of work, and without it
     the aged single-use form token and shared budget (foundation/nojs.py), so the form works
     without JavaScript (Tor Browser at "Safest") at a price a flood pays and a person does not."""
@@ -45,29 +44,6 @@ class _AntiBotForm(NoJsCostMixin, forms.Form):
     )
     website = forms.CharField(required=False, label=_("Leave this field empty"))
     altcha = forms.CharField(required=False, label=_("Anti-bot check"), widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.pow_verified = False
-
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"].strip()
-        email_validate(email)
-        return email
-
-    def clean_altcha(self) -> str:
-        payload: str = self.cleaned_data.get("altcha", "")
-        if payload:
-            if not pow.solution_verify(payload):
-                raise forms.ValidationError(
-                    _("The anti-bot check failed, please try again."), code="pow_failed"
-                )
-            self.pow_verified = True
-        return payload
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
 
 
 class ProposalForm(_AntiBotForm):

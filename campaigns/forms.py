@@ -153,7 +153,43 @@ class InviteCosponsorForm(forms.Form):
             self.fields["organization"].queryset = candidates  # type: ignore[attr-defined]
 
 
-class SignatureForm(NoJsCostMixin, forms.Form):
+class AntiBotMixin:
+    """What every form anyone may send without an account checks (the sign form, case reports,
+    agenda proposals and supports): the ``website`` honeypot and the ALTCHA proof of work in
+    ``altcha`` (campaigns/pow.py); the form declares both fields. Without a solution the view
+    charges the no-JavaScript cost instead (foundation/nojs.py)."""
+
+    cleaned_data: dict[str, Any]
+    data: Any
+    # Set by clean_altcha: True once a valid solution was spent.
+    pow_verified = False
+
+    def clean_altcha(self) -> str:
+        payload: str = self.cleaned_data.get("altcha", "")
+        if payload:
+            # A payload that fails is an error, not a quiet fallback to the unverified path: the
+            # widget only ever sends solved ones, so this is tampering, a replay or an expired
+            # page, and a fresh page (with a fresh challenge) is the honest way out.
+            if not pow.solution_verify(payload):
+                raise forms.ValidationError(
+                    _("The anti-bot check failed, please try again."), code="pow_failed"
+                )
+            self.pow_verified = True
+        return payload
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip()
+        # Quoted local parts, address literals and throwaway domains (subdomains included):
+        # one validator for the page, the widget and the API, which all validate with this form.
+        email_validate(email)
+        return email
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class SignatureForm(AntiBotMixin, NoJsCostMixin, forms.Form):
     """The sign form. Consent boxes are added per co-sponsor, all unticked.
 
     A post carries either a solved proof of work (``altcha``, JavaScript) or pays the cost of a
@@ -208,7 +244,6 @@ class SignatureForm(NoJsCostMixin, forms.Form):
             # shows nobody's name: the fields are not even offered.
             del self.fields["city"]
             del self.fields["display"]
-        self.pow_verified = False  # set by clean_altcha: True once a valid solution was spent
         self.cosponsors = list(cosponsors or [])
         for organization in self.cosponsors:
             self.fields[f"consent_{organization.slug}"] = forms.BooleanField(
@@ -227,36 +262,12 @@ class SignatureForm(NoJsCostMixin, forms.Form):
         _no_markup(city)
         return city
 
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"].strip()
-        # Quoted local parts, address literals and throwaway domains (subdomains included):
-        # one validator for the page, the widget and the API, which all validate with this form.
-        email_validate(email)
-        return email
-
-    def clean_altcha(self) -> str:
-        payload: str = self.cleaned_data.get("altcha", "")
-        if payload:
-            # A payload that fails is an error, not a quiet fallback to the unverified path: the
-            # widget only ever sends solved ones, so this is tampering, a replay or an expired
-            # page, and a fresh page (with a fresh challenge) is the honest way out.
-            if not pow.solution_verify(payload):
-                raise forms.ValidationError(
-                    _("The anti-bot check failed, please try again."), code="pow_failed"
-                )
-            self.pow_verified = True
-        return payload
-
     @property
     def cache_key(self) -> str:
         """What the unbound form's HTML depends on besides the language: the consent boxes."""
         return ("hs|" if self.high_security else "") + "|".join(
             f"{o.slug}:{o.name}" for o in self.cosponsors
         )
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
 
     def consents(self) -> list[Organization]:
         return [o for o in self.cosponsors if self.cleaned_data.get(f"consent_{o.slug}")]

@@ -11,12 +11,11 @@ from django.conf import settings
 from django.utils import dates, timezone
 from django.utils.translation import gettext_lazy as _
 
-from campaigns import pow
+from campaigns.forms import AntiBotMixin
 from campaigns.models import IssueArea
 from evidence.models import ModerationLog, Term
 from evidence.vocabularies import label_for, lists_for
 from foundation.countries import CountryField
-from foundation.mailbox import email_validate
 from foundation.nojs import NoJsCostMixin
 from members.models import Organization
 
@@ -31,7 +30,7 @@ def _plain(value: str) -> str:
     return value.strip()
 
 
-class ReportForm(NoJsCostMixin, forms.Form):
+class ReportForm(AntiBotMixin, NoJsCostMixin, forms.Form):
     """The case report of one issue area: its lists, each with "other (describe)".
 
     Bots pay as on the sign form: the proof of work with JavaScript, the aged single-use form
@@ -72,7 +71,6 @@ class ReportForm(NoJsCostMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.issue_area = issue_area
         self.desks = desks
-        self.pow_verified = False
         self.lists = lists_for(issue_area.slug)
         terms: dict[str, list[Term]] = {}
         for term in Term.objects.filter(
@@ -116,11 +114,6 @@ class ReportForm(NoJsCostMixin, forms.Form):
 
         return "ru" if (get_language() or "en").startswith("ru") else "en"
 
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"].strip()
-        email_validate(email)
-        return email
-
     def clean_account(self) -> str:
         return _plain(self.cleaned_data.get("account", ""))
 
@@ -135,16 +128,6 @@ class ReportForm(NoJsCostMixin, forms.Form):
                 % {"year": settings.EVIDENCE_EARLIEST_YEAR}
             )
         return year
-
-    def clean_altcha(self) -> str:
-        payload: str = self.cleaned_data.get("altcha", "")
-        if payload:
-            if not pow.solution_verify(payload):
-                raise forms.ValidationError(
-                    _("The anti-bot check failed, please try again."), code="pow_failed"
-                )
-            self.pow_verified = True
-        return payload
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -172,10 +155,6 @@ class ReportForm(NoJsCostMixin, forms.Form):
         if data.get("publish_account") and not data.get("account"):
             self.add_error("publish_account", _("Write your account first, or untick this."))
         return data
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
 
     def report_data(self) -> dict[str, Any]:
         """The validated form as ``services.report_create`` takes it."""
