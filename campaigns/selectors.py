@@ -137,7 +137,7 @@ def petition_public(*, slug: str) -> Petition | None:
 # and only under the page version token they were read under (campaigns/page_cache.py), which
 # the campaign services renew on every change of status, text or co-sponsors. Whether the
 # petition is still open is checked again inside the signature's transaction
-# (services.signatures._petition_open_now), so a cached copy never lets a closed one be signed.
+# (services.signatures._petition_now), so a cached copy never lets a closed one be signed.
 SIGN_LOOKUP_SECONDS = 5.0
 _SIGN_LOOKUP_MAX = 512
 _sign_lookups: dict[str, tuple[float, str, Petition, tuple[Organization, ...]]] = {}

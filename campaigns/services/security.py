@@ -22,7 +22,7 @@ Who may switch it:
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,22 +68,6 @@ def campaign_high_security_on(
     page_cache.public_pages_changed(campaign_ids=[campaign.pk])
     _mail_switched_on(campaign=campaign, organization=organization, user=user)
     return campaign
-
-
-def campaign_high_security_read(campaign_id: int) -> bool:
-    """The flag as committed now, for a signature being stored (``signature_create``).
-
-    ``FOR KEY SHARE`` waits for a switch-on that holds the row ``FOR UPDATE`` and then reads its
-    result; signers do not block each other, nor ordinary edits of the campaign."""
-    if connection.vendor != "postgresql":
-        return Campaign.objects.filter(pk=campaign_id).values_list("high_security", flat=True)[0]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT high_security FROM campaigns_campaign WHERE id = %s FOR KEY SHARE",
-            [campaign_id],
-        )
-        row = cursor.fetchone()
-    return bool(row and row[0])
 
 
 def _mail_switched_on(*, campaign: Campaign, organization: Organization, user: User) -> None:

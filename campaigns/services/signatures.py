@@ -94,10 +94,13 @@ def signature_create(
     `cosponsors`: the campaign's accepted co-sponsors, when the caller has just read them
     (`selectors.campaign_cosponsors`) to build the form; saves reading them again per signature.
     """
-    if not _petition_open_now(petition):
+    is_open, high_security = _petition_now(petition)
+    if not is_open:
         raise CampaignConflict(_("This petition is closed."))
-    if petition.campaign.high_security:
+    if high_security:
         # Whatever a form or an API client sent (services/security.py): no city, no name shown.
+        # Read under a row lock, not from the (possibly cached) petition: a switch-on in
+        # progress is waited for, so this signature cannot keep a city or name it anonymizes.
         city, display = "", Signature.Display.ANONYMOUS
     if cosponsors is None:
         cosponsors = list(selectors.campaign_cosponsors(campaign=petition.campaign))
@@ -151,23 +154,28 @@ def signature_create(
     return signature
 
 
-def _petition_open_now(petition: Petition) -> bool:
-    """Whether the petition is open as committed now, not as the caller read it (the sign POST
-    may pass a per-process copy, ``selectors.petition_for_sign``).
+def _petition_now(petition: Petition) -> tuple[bool, bool]:
+    """Whether the petition is open, and whether its campaign is in high security, as committed
+    now, not as the caller read them (the sign POST may pass a per-process copy,
+    ``selectors.petition_for_sign``). One statement for both.
 
-    ``FOR KEY SHARE`` of the campaign waits for a status change in progress (they hold the row
-    ``FOR UPDATE``) and then reads its result; signers do not block each other. A deadline is
-    compared with the database's clock."""
+    ``FOR KEY SHARE`` of the campaign waits for a status change or a high-security switch in
+    progress (they hold the row ``FOR UPDATE``) and then reads its result; signers do not block
+    each other. A deadline is compared with the database's clock."""
     if connection.vendor != "postgresql":
-        return Petition.objects.select_related("campaign").get(pk=petition.pk).is_open
+        fresh = Petition.objects.select_related("campaign").get(pk=petition.pk)
+        return fresh.is_open, fresh.campaign.high_security
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT 1 FROM campaigns_petition p JOIN campaigns_campaign c ON c.id = p.campaign_id"
-            " WHERE p.id = %s AND c.status = %s AND (p.deadline IS NULL OR p.deadline > now())"
-            " FOR KEY SHARE OF c",
-            [petition.pk, Campaign.Status.LIVE],
+            "SELECT c.status = %s AND (p.deadline IS NULL OR p.deadline > now()), c.high_security"
+            " FROM campaigns_petition p JOIN campaigns_campaign c ON c.id = p.campaign_id"
+            " WHERE p.id = %s FOR KEY SHARE OF c",
+            [Campaign.Status.LIVE, petition.pk],
         )
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+    if row is None:
+        return False, False
+    return bool(row[0]), bool(row[1])
 
 
 def _signature_insert_new(signature: Signature) -> Signature | None:
