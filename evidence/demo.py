@@ -82,6 +82,7 @@ def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
 def seed() -> None:
     if CaseReport.objects.filter(email_digest=services.email_digest(f"r0@{DOMAIN}")).exists():
         return
+    services.terms_ensure()
     rng = random.Random(13)  # noqa: S311 - demo data, reproducible
     for name, areas in DESKS.items():
         organization = Organization.objects.filter(name=name).first()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import events
 from campaigns.models import CoSponsorship, IssueArea, OutcomeEvent
-from campaigns.services import SIGNER_MAIL_KINDS
+from campaigns.services import SIGNER_MAIL_KINDS, issue_areas_ensure
 from campaigns.signing import digest_token, email_digest
 from evidence import aggregates
 from evidence.models import (
@@ -27,7 +27,7 @@ from evidence.models import (
     ReportConsent,
     Term,
 )
-from evidence.vocabularies import FIELDS, lists_for
+from evidence.vocabularies import DEFAULT_TERMS, FIELDS, lists_for
 from foundation.errors import DomainError
 from members.models import Membership, Organization, User
 from outbox.selectors import emails_to_mailbox_count
@@ -88,6 +88,24 @@ def _mailbox_lock(digest: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)", [_MAILBOX_LOCK, int(digest[:8], 16) - 2**31]
+            )
+
+
+def terms_ensure() -> None:
+    """The default lists (evidence/vocabularies.py) as migration 0002 put them in a new database:
+    for seed_demo, after anything emptied the tables. Idempotent; moderators' own entries and
+    retirements are left as they are."""
+    issue_areas_ensure()
+    areas = {area.slug: area for area in IssueArea.objects.all()}
+    for (slug, vocabulary), names in DEFAULT_TERMS.items():
+        if slug not in areas:
+            continue
+        for name_en, name_ru in names:
+            Term.objects.get_or_create(
+                issue_area=areas[slug],
+                vocabulary=vocabulary,
+                name_en=name_en,
+                defaults={"name_ru": name_ru},
             )
 
 
