@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from importlib import import_module
+from typing import Any
 
 import hypothesis
 import pytest
@@ -63,6 +65,33 @@ def _embedded_tasks(settings: LazySettings, request: pytest.FixtureRequest) -> I
     # A request in Russian leaves Russian active in the thread; each test starts in English.
     translation.activate("en")
     yield
+
+
+# Data migrations whose rows every test may rely on (issue areas, the case reports' default
+# lists). A transactional test (a live server, a race between threads) ends with a flush that
+# empties every table, these rows too; they are put back after it, so the rest of the run sees
+# the database a deployment has.
+SEEDING_MIGRATIONS = (
+    "campaigns.migrations.0002_issue_areas",
+    "evidence.migrations.0002_default_terms",
+)
+
+
+@pytest.fixture(autouse=True)
+def _seed_rows_survive_flushes(
+    request: pytest.FixtureRequest, django_db_blocker: Any
+) -> Iterator[None]:
+    yield  # torn down after pytest-django's flush (autouse fixtures are set up first)
+    marker = request.node.get_closest_marker("django_db")
+    flushed = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if flushed:
+        from django.apps import apps
+
+        with django_db_blocker.unblock():
+            for module in SEEDING_MIGRATIONS:
+                import_module(module).seed(apps, None)
 
 
 @pytest.fixture(autouse=True)
