@@ -38,7 +38,8 @@ def test_confirmations_held_by_redis_when_it_stopped_arrive_soon_after_it_return
     settings.REDIS_URL = private_redis.url
     settings.CELERY_TASK_ALWAYS_EAGER = False
     monkeypatch.setattr(tasks, "_client", None)
-    publisher = Celery("relay-by-hand", broker=private_redis.url)
+    # Not the current app: later tests in this process would send their tasks to this Redis.
+    publisher = Celery("relay-by-hand", broker=private_redis.url, set_as_current=False)
     monkeypatch.setattr(
         tasks.outbox_send_batch,
         "apply_async",

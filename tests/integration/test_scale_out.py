@@ -170,7 +170,8 @@ def test_two_web_nodes_three_workers_and_two_beats_count_exactly_and_send_each_m
     # The closing notice goes to every member organization and to the applicant, once each.
     notified = Organization.objects.filter(status=Organization.Status.MEMBER).count() + 1
     env = worker_env(redis_url=private_redis.url, smtp_port=smtp_port, extra_env=NODE_ENV)
-    by_hand = Celery("by-hand", broker=private_redis.url)
+    # Not the current app: later tests in this process would send their tasks to this Redis.
+    by_hand = Celery("by-hand", broker=private_redis.url, set_as_current=False)
     beat_logs = [tmp_path / "beat-a.log", tmp_path / "beat-b.log"]
 
     def publish_periodic_jobs(times: int) -> None:
