@@ -13,13 +13,15 @@ the beat process (``LockNotOwnedError`` when extending the lock) or, holding no 
 nothing ever again, so the relay would stop handing mail to workers. Here a tick that finds the
 lock gone takes it again (waiting behind another beat that got it first) and installs the
 static schedule again; a tick that cannot reach Redis waits a second and tries again instead of
-ending the process.
+ending the process. A beat that starts while Redis is down (a node restarted during an outage)
+waits for it the same way instead of ending at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,15 @@ class BeatScheduler(RedBeatScheduler):
         # every tick, as a sign of life for the container's health check (docker-compose.yml).
         self.alive_file = Path(schedule_filename) if schedule_filename else None
         super().__init__(*args, **kwargs)
+
+    def setup_schedule(self) -> None:
+        while True:
+            try:
+                super().setup_schedule()
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                logger.warning("beat: Redis unavailable at start (%s); waiting", type(exc).__name__)
+                time.sleep(RETRY_SECONDS)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         if self.alive_file is not None:
