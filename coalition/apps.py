@@ -16,3 +16,13 @@ class CoalitionConfig(AppConfig):
         from django.db.models import fields
 
         fields.BLANK_CHOICE_LABEL = _("Choose…")
+
+        # A request whose Content-Type names a codec that decodes no text (rot13, base64, hex)
+        # made Django's request constructor itself fail (its encoding setter decodes the query
+        # string with it), before any middleware could answer: a 500 from bad input. Such a
+        # charset is treated as unknown, as Django already treats names it cannot look up.
+        from django.http import request as http_request
+
+        from coalition.middleware import text_charset_only
+
+        http_request.HttpRequest._set_content_type_params = text_charset_only  # type: ignore[attr-defined]

@@ -9,11 +9,13 @@ import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.core.exceptions import BadRequest, DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.http import parse_header_parameters
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 # A proxy may hand us its own id; accept only a short token so logs can't be forged or flooded.
@@ -208,6 +210,21 @@ def _decodes_text(charset: str) -> bool:
     except (LookupError, UnicodeError):
         return False
     return True
+
+
+def text_charset_only(request: HttpRequest, meta: dict[str, Any]) -> None:
+    """Django's ``HttpRequest._set_content_type_params`` (installed in coalition/apps.py), but a
+    charset that decodes no text is ignored like an unknown one instead of crashing the request's
+    construction."""
+    try:
+        request.content_type, request.content_params = parse_header_parameters(
+            meta.get("CONTENT_TYPE", "")
+        )
+    except ValueError as exc:
+        raise BadRequest("Invalid Content-Type header.") from exc
+    charset = request.content_params.get("charset")
+    if charset and _decodes_text(charset):
+        request.encoding = charset
 
 
 class TextCharsetMiddleware:

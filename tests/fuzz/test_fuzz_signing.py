@@ -731,6 +731,18 @@ def test_sign_page_answers_a_multipart_body_in_a_non_text_charset(fuzz: Fuzz, ch
 
 
 @pytest.mark.parametrize("charset", NON_TEXT_CHARSETS)
+def test_a_query_string_with_a_non_text_charset_is_not_a_500(fuzz: Fuzz, charset: str) -> None:
+    """Django's request constructor decoded the query string with the body's charset and
+    crashed before any middleware (the fuzzer found ``charset=ROT13`` with ``?source=``)."""
+    url = reverse("campaigns:petition", args=[fuzz.petition.slug]) + "?source=x&ch=y"
+    response = fuzz.checked(
+        lambda: fuzz.client.generic("POST", url, urlencode(GOOD), f"{FORM}; charset={charset}"),
+        accepted_status=302,
+    )
+    assert response.status_code in SIGN_STATUSES
+
+
+@pytest.mark.parametrize("charset", NON_TEXT_CHARSETS)
 def test_signing_api_answers_a_form_body_in_a_non_text_charset(fuzz: Fuzz, charset: str) -> None:
     url = reverse("api:signatures", args=[fuzz.petition.slug])
     response = fuzz.checked(
