@@ -89,6 +89,9 @@ def new_page(
     contexts = []
 
     def open_page(**context_options: Any) -> Page:
+        # A desktop wide enough for the header's links (below 86rem they fold into the menu,
+        # which tests/e2e/test_accessibility.py covers at its own widths).
+        context_options.setdefault("viewport", {"width": 1440, "height": 900})
         context = browser.new_context(base_url=live_server.url, **context_options)
         contexts.append(context)
         # On the context, not the page, so pop-ups and workers are recorded too.
