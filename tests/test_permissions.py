@@ -558,6 +558,9 @@ def _case_report(w: World) -> Any:
     if existing is not None:
         return existing
     area = w.campaign.issue_area
+    # The default lists, as a deployed database has them (a transactional test earlier in the
+    # run may have emptied the tables, data migrations' rows too).
+    evidence_services.terms_ensure()
     CaseDesk.objects.get_or_create(organization=w.a, issue_area=area)
     report = evidence_services.report_create(
         issue_area=area,
