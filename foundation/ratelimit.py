@@ -5,9 +5,10 @@ another value such as the account, so neither the cache nor the logs ever hold a
 The key of those hashes changes every day (``limit_hash``): it mixes the secret with a random
 salt of the day that lives only in the cache, beside the counters, and expires with them, so
 once a day's salt is gone nobody (not even with the secret) can tell whether two days' hashes
-came from the same address. Counting across midnight: during the first period of a limit after
-00:00 UTC the counter of the day before is added to today's, so a flood that straddles midnight
-is still refused (docs/privacy-and-security.md).
+came from the same address. Counting across midnight: what a client spent in the last period of
+a limit before 00:00 UTC is kept in a counter of our own (not one of django-ratelimit's windows,
+whose start differs per key) and added to today's during the first period after it, so a flood
+that straddles midnight is still refused (docs/privacy-and-security.md).
 Over-limit requests get a 429 with Retry-After, are logged, and change nothing. allauth's own
 limits (login, sign-up, password reset) use the same keyed hash through
 members.adapters.AccountAdapter.get_client_ip.
@@ -152,9 +153,8 @@ def limit(request: HttpRequest, *, scope: str, key: str | None = None) -> None:
     else:
         value = "ip:" + client_network(request)
     try:
-        usage = _usage(request, scope, rate, value, day=today(), increment=True)
-        if usage and not usage["should_limit"]:
-            usage = _across_midnight(request, scope, rate, value, usage)
+        usage = _usage(request, scope, rate, value, day=today())
+        usage = _across_midnight(scope, rate, value, usage)
     except Exception:
         # The cache is down. Failing closed would take every form down with it; failing open
         # for the minutes of an outage is the lesser harm (CAPTCHA-free forms still need CSRF).
@@ -166,26 +166,42 @@ def limit(request: HttpRequest, *, scope: str, key: str | None = None) -> None:
 
 
 def _usage(
-    request: HttpRequest, scope: str, rate: str, value: str, *, day: date, increment: bool
+    request: HttpRequest, scope: str, rate: str, value: str, *, day: date
 ) -> dict[str, Any] | None:
     hashed = limit_hash(value, day=day)
     key_fn: Callable[[str, HttpRequest], str] = lambda _group, _request: hashed  # noqa: E731
     usage: dict[str, Any] | None = get_usage(
-        request, group=scope, key=key_fn, rate=rate, increment=increment
+        request, group=scope, key=key_fn, rate=rate, increment=True
     )
     return usage
 
 
+_EVENING_KEY = "ratelimit:evening:"
+
+
 def _across_midnight(
-    request: HttpRequest, scope: str, rate: str, value: str, usage: dict[str, Any]
-) -> dict[str, Any]:
-    """Within one period after midnight, add what the same client spent before it (read under
-    yesterday's key, never incremented): the key change must not hand out a fresh budget."""
+    scope: str, rate: str, value: str, usage: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Today's key must not hand out a fresh budget at midnight.
+
+    In the last period of a limit before 00:00 UTC every attempt is also counted in a key of
+    our own (under that day's hash, so it is as unlinkable as the day's other counters); in the
+    first period after it, that count is added to today's. django-ratelimit's own windows
+    cannot be read for this: each key's window starts at an offset taken from the key itself,
+    so yesterday's window may already have closed (or not yet have begun) at midnight.
+    """
     allowed, period = _split_rate(rate)
-    if time.time() % 86400 >= period:
+    span = min(period, 86400)
+    into_day = time.time() % 86400
+    day = today()
+    if into_day >= 86400 - span:
+        evening = _EVENING_KEY + scope + ":" + limit_hash(value, day=day)
+        cache.add(evening, 0, timeout=2 * span + 60)
+        cache.incr(evening)
+    if usage is None or usage["should_limit"] or into_day >= span:
         return usage
-    earlier = _usage(request, scope, rate, value, day=today() - timedelta(days=1), increment=False)
-    if earlier and usage["count"] + earlier["count"] > allowed:
+    earlier = cache.get(_EVENING_KEY + scope + ":" + limit_hash(value, day=day - timedelta(days=1)))
+    if isinstance(earlier, int) and usage["count"] + earlier > allowed:
         return {**usage, "should_limit": True, "time_left": max(usage["time_left"], 1)}
     return usage
 

@@ -7,6 +7,7 @@ flooding source (one mailbox, one domain, posts without proof of work) is still 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import date, timedelta
 from unittest import mock
@@ -301,33 +302,60 @@ def test_limit_hashes_change_every_day_and_cannot_be_recomputed_once_the_salt_is
     assert ratelimit.limit_hash("ip:10.0.0.1", day=day) != first
 
 
+def _at(moment: int, day: date) -> contextlib.ExitStack:
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch.object(ratelimit.time, "time", return_value=moment))
+    stack.enter_context(mock.patch("django_ratelimit.core.time.time", return_value=moment))
+    stack.enter_context(mock.patch.object(ratelimit, "today", return_value=day))
+    return stack
+
+
+MIDNIGHT = 1764547200  # 2025-12-01 00:00 UTC
+
+
 def test_a_limit_spanning_midnight_still_counts_what_came_before(settings: LazySettings) -> None:
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signer_link": "3/h"}
-    request = RequestFactory().post("/", REMOTE_ADDR="10.7.0.1")
-    before_midnight = 1764547200 - 120  # 2025-12-01 00:00 UTC, minus two minutes
-    with (
-        mock.patch.object(ratelimit.time, "time", return_value=before_midnight),
-        mock.patch("django_ratelimit.core.time.time", return_value=before_midnight),
-        mock.patch.object(ratelimit, "today", return_value=date(2025, 11, 30)),
-    ):
+    """Every client, whatever offset django-ratelimit gives its key's windows: with a 5-minute
+    period four windows in five start between the two moments below, so reading yesterday's
+    windowed count (as the first version did) let most of these clients through."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signer_link": "3/5m"}
+    clients = [RequestFactory().post("/", REMOTE_ADDR=f"10.7.0.{n}") for n in range(1, 13)]
+    with _at(MIDNIGHT - 120, date(2025, 11, 30)):
+        for request in clients:
+            for _ in range(3):
+                ratelimit.limit(request, scope="signer_link")
+    with _at(MIDNIGHT + 120, date(2025, 12, 1)):
+        for request in clients:
+            with pytest.raises(ratelimit.RateLimited):
+                ratelimit.limit(request, scope="signer_link")
+        # Another address starts the new day with its full budget.
+        other = RequestFactory().post("/", REMOTE_ADDR="10.7.1.1")
+        for _ in range(3):
+            ratelimit.limit(other, scope="signer_link")
+
+
+def test_what_was_spent_before_the_last_period_of_the_day_is_not_carried_over(
+    settings: LazySettings,
+) -> None:
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signer_link": "3/5m"}
+    request = RequestFactory().post("/", REMOTE_ADDR="10.7.2.1")
+    with _at(MIDNIGHT - 1000, date(2025, 11, 30)):
         for _ in range(3):
             ratelimit.limit(request, scope="signer_link")
-    after_midnight = before_midnight + 240
-    with (
-        mock.patch.object(ratelimit.time, "time", return_value=after_midnight),
-        mock.patch("django_ratelimit.core.time.time", return_value=after_midnight),
-        mock.patch.object(ratelimit, "today", return_value=date(2025, 12, 1)),
-        pytest.raises(ratelimit.RateLimited),
-    ):
+    with _at(MIDNIGHT - 200, date(2025, 11, 30)):
+        ratelimit.limit(request, scope="signer_link")  # the one post of the last five minutes
+    with _at(MIDNIGHT + 100, date(2025, 12, 1)):
         ratelimit.limit(request, scope="signer_link")
-    # Another address starts the new day with its full budget.
-    other = RequestFactory().post("/", REMOTE_ADDR="10.7.0.2")
-    with (
-        mock.patch.object(ratelimit.time, "time", return_value=after_midnight),
-        mock.patch("django_ratelimit.core.time.time", return_value=after_midnight),
-        mock.patch.object(ratelimit, "today", return_value=date(2025, 12, 1)),
-    ):
-        ratelimit.limit(other, scope="signer_link")
+        ratelimit.limit(request, scope="signer_link")
+        with pytest.raises(ratelimit.RateLimited):  # 1 in the evening + 2 today + this one
+            ratelimit.limit(request, scope="signer_link")
+    # Past the first period of the day, the evening no longer counts.
+    late = RequestFactory().post("/", REMOTE_ADDR="10.7.2.2")
+    with _at(MIDNIGHT - 100, date(2025, 11, 30)):
+        for _ in range(3):
+            ratelimit.limit(late, scope="signer_link")
+    with _at(MIDNIGHT + 301, date(2025, 12, 1)):
+        for _ in range(3):
+            ratelimit.limit(late, scope="signer_link")
 
 
 def test_a_hundred_signers_confirm_through_the_onion_service(
