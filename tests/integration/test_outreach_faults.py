@@ -42,6 +42,11 @@ confirmed = outreach.confirmed
 FAST = {
     "COALITION_OUTBOX_STUCK_AFTER_SECONDS": "5",
     "COALITION_OUTBOX_RETRY_BASE_SECONDS": "1",
+    # A live batch keeps its claimed rows SENDING until it reaches them: it must give the rest
+    # back long before the sweep takes a SENDING row for a dead worker's (in production 20 s
+    # against at least 120 s). With the default 20 s against 5 s, the sweep re-queued rows a
+    # live batch was still going to send, and they arrived twice though no worker had died.
+    "COALITION_OUTBOX_BATCH_SECONDS": "1",
 }
 SETTLED = [Email.Status.SENT, Email.Status.FAILED]
 
