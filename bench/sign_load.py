@@ -2,6 +2,7 @@
 gunicorn in production mode, compared with what PostgreSQL alone commits (pgbench).
 
     .venv/bin/python bench/sign_load.py [--duration 20] [--clients 32] [--workers 4]
+        [--open-rate 200]
 
 Creates (and at the end drops) the database coalition_bench, seeds the demo data, starts
 gunicorn on a free port of 127.0.0.1, drives it with aiohttp, runs pgbench, prints a table.
@@ -10,6 +11,8 @@ Four phases: the page (GET), signing without the proof of work (the no-JavaScrip
 production limits to a few per hour per address) and signing as a browser with JavaScript does
 it: load the page (which carries the ALTCHA challenge), solve it, post the form with the solution;
 then the cheapest view of the site (the floor: no database), the ceiling for any Django view here.
+Then an open loop: signers arriving at --open-rate per second (page, solve, POST) whatever the
+server answers, latency counted from when each request was due.
 The load generator shares the machine's cores with gunicorn and PostgreSQL; the CPU split is
 printed so the figures can be read with that in mind.
 """
@@ -36,7 +39,8 @@ import _common as common
 import aiohttp
 import psycopg
 
-DB_NAME = "coalition_bench"
+# Another database and Redis (BENCH_SIGN_DB, BENCH_SIGN_REDIS_URL) when two runs share a machine.
+DB_NAME = os.environ.get("BENCH_SIGN_DB", "coalition_bench")
 DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 TARGET_RATIO = 0.1  # sign req/s ÷ pgbench single-row insert TPS
 TARGET_P99_MS = 150.0
@@ -215,6 +219,94 @@ async def _drive(
         ours = sum(v for k, v in phase.cpu.items() if k != "whole machine")
         phase.cpu["other processes"] = max(0.0, phase.cpu["whole machine"] - ours)
     return phase, challenges
+
+
+async def _drive_open(
+    *,
+    base: str,
+    path: str,
+    rate: float,
+    seconds: float,
+    warmup: float,
+    counter: itertools.count[int],
+    cpu_pids: list[int],
+) -> tuple[Phase, Phase]:
+    """Open loop: signers arrive at ``rate`` per second whatever the server's answers, each
+    loading the page (with its challenge), solving it and posting the form, as in "sign+pow".
+
+    Each request's latency counts from the moment it was due, not from when it was sent, so a
+    server that falls behind shows it in the percentiles (no coordinated omission)."""
+    posts, pages = Phase(name="open sign"), Phase(name="open page")
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+    ) as http:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        measure_from, stop_at = start + warmup, start + warmup + seconds
+        cpu_before: dict[str, float] = {}
+        tasks: list[asyncio.Task[None]] = []
+
+        async def signer(due: float, recording: bool) -> None:
+            try:
+                async with http.get(base + path) as response:
+                    body = await response.text()
+                    ok = response.status == 200
+                    cookies = " ".join(response.headers.getall("Set-Cookie", []))
+                page_done = loop.time()
+                if recording:
+                    pages.record(str(response.status), page_done - due, ok)
+                token, cookie = CSRF_INPUT.search(body), CSRF_COOKIE.search(cookies)
+                found = ALTCHA_CHALLENGE.search(body)
+                if not (ok and token and cookie and found):
+                    raise aiohttp.ClientError("the page had no form token or challenge")
+                form = {
+                    "csrfmiddlewaretoken": token.group(1),
+                    "name": "Bench Signer",
+                    "email": f"bench-{next(counter)}@example.org",
+                    "country": "DE",
+                    "city": "",
+                    "display": "anonymous",
+                    "source": "",
+                    "website": "",
+                    "altcha": _altcha_payload(json.loads(html.unescape(found.group(1)))),
+                }
+                # The POST is due when the signer has the page and has solved the challenge.
+                post_due = loop.time()
+                async with http.post(
+                    base + path,
+                    data=form,
+                    headers={"Cookie": f"csrftoken={cookie.group(1)}"},
+                    allow_redirects=False,
+                ) as response:
+                    await response.read()
+                    if recording:
+                        posts.record(
+                            str(response.status), loop.time() - post_due, response.status == 302
+                        )
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                if recording:
+                    posts.record(type(exc).__name__, loop.time() - due, False)
+
+        async def meter() -> None:
+            await asyncio.sleep(max(0.0, measure_from - loop.time()))
+            cpu_before.update(_cpu_snapshot(cpu_pids))
+
+        metering = asyncio.ensure_future(meter())
+        n = 0
+        while (due := start + n / rate) < stop_at:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            tasks.append(asyncio.ensure_future(signer(due, due >= measure_from)))
+            n += 1
+        await metering
+        elapsed = loop.time() - measure_from
+        after = _cpu_snapshot(cpu_pids)
+        await asyncio.gather(*tasks)
+        for phase in (posts, pages):
+            phase.elapsed = elapsed
+            phase.cpu = {k: (after[k] - cpu_before[k]) / elapsed for k in after}
+    return posts, pages
 
 
 def _cpu_snapshot(gunicorn_workers: list[int]) -> dict[str, float]:
@@ -422,6 +514,28 @@ def _report(
     )
 
 
+# Issue 11: at 200 signatures/s arriving at a fixed rate (page + POST), p99 under 50 ms, no errors.
+TARGET_OPEN_P99_MS = 50.0
+
+
+def _report_open(open_loop: tuple[Phase, Phase], rate: float) -> None:
+    posts, pages = open_loop
+    print(f"\nopen loop: signers arriving at {rate:g}/s (page, then the POST), latency from due:")
+    for phase in (pages, posts):
+        print(
+            f"  {phase.name}: {phase.rate:.1f}/s  p50 {phase.ms(0.50):.1f} ms"
+            f"  p99 {phase.ms(0.99):.1f} ms  max {phase.ms(1.0):.1f} ms  errors {phase.errors}"
+        )
+    split = ", ".join(f"{k} {v:.2f}" for k, v in posts.cpu.items())
+    print(f"  CPU (cores, of 2): {split}")
+    worst = max(pages.ms(0.99), posts.ms(0.99))
+    ok = worst < TARGET_OPEN_P99_MS and posts.errors == 0 and pages.errors == 0
+    print(
+        f"  p99 of page and POST {worst:.1f} ms (target < {TARGET_OPEN_P99_MS:g} ms, errors 0)"
+        f"  {_verdict(ok)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds measured per phase")
@@ -429,6 +543,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--open-rate",
+        type=float,
+        default=200.0,
+        help="signatures per second (page + POST) of the open-loop phase; 0 skips it",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="coalition-bench-"))
@@ -439,6 +559,8 @@ def main() -> None:
         var_dir=workdir / "var",
         extra={"COALITION_ALTCHA_MAX_NUMBER": str(POW_MAX_NUMBER)},
     )
+    if os.environ.get("BENCH_SIGN_REDIS_URL"):
+        env["REDIS_URL"] = os.environ["BENCH_SIGN_REDIS_URL"]
     server: common.Gunicorn | None = None
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared machine)")
     print(f"Setting up {DB_NAME} (production settings, rate limits off) ...", flush=True)
@@ -492,6 +614,24 @@ def main() -> None:
                     "  the form rejected signatures (400): has it gained a required field "
                     "this benchmark does not fill in?"
                 )
+        open_loop: tuple[Phase, Phase] | None = None
+        if args.open_rate > 0:
+            open_loop = asyncio.run(
+                _drive_open(
+                    base=server.base_url,
+                    path=path,
+                    rate=args.open_rate,
+                    seconds=args.duration,
+                    warmup=args.warmup,
+                    counter=counter,
+                    cpu_pids=server.worker_pids(),
+                )
+            )
+            print(
+                f"  open loop at {args.open_rate:g}/s: {len(open_loop[0].latencies)} signatures,"
+                f" {open_loop[0].statuses}",
+                flush=True,
+            )
         after = _database_counts()
         server.stop()
         server = None
@@ -521,6 +661,8 @@ def main() -> None:
             clients=args.clients, seconds=int(args.duration), workdir=workdir
         )
         _report(phases, extra, floor, bare, tps, pg_latency)
+        if open_loop is not None:
+            _report_open(open_loop, args.open_rate)
     finally:
         if server is not None:
             server.stop()
