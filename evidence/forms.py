@@ -228,6 +228,12 @@ class ContactForm(forms.Form):
     )
 
 
+class AccountForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you need to read the reporter's own words (logged)"), max_length=500
+    )
+
+
 class TermForm(forms.Form):
     issue_area = forms.ModelChoiceField(
         label=_("Issue area"), queryset=IssueArea.objects.all(), to_field_name="slug"

@@ -191,7 +191,8 @@ class ReportConsent(models.Model):
 
 
 class ModerationLog(models.Model):
-    """Every act of a moderator (and every look at a reporter's contact): who, what, why.
+    """Every act of a moderator (and every look at a reporter's contact or own account): who,
+    what, why.
 
     Shown to the moderators of every member organization, so that each watches the others."""
 
@@ -201,6 +202,7 @@ class ModerationLog(models.Model):
         REDACT = "redact", _("Wrote the public version")
         APPROVE = "approve", _("Approved another organization's public version")
         CONTACT = "contact", _("Looked up the reporter's contact")
+        ACCOUNT = "account", _("Read the reporter's own account")
         TERM_ADD = "term_add", _("Added a list entry")
         TERM_RETIRE = "term_retire", _("Retired a list entry")
         TERM_RESTORE = "term_restore", _("Restored a list entry")

@@ -22,6 +22,11 @@ urlpatterns = [
     path("organizations/<slug:org>/cases/summaries/", views.summaries, name="summaries"),
     path("organizations/<slug:org>/cases/<int:pk>/", views.moderation_report, name="report_review"),
     path(
+        "organizations/<slug:org>/cases/<int:pk>/account/",
+        views.moderation_account,
+        name="account",
+    ),
+    path(
         "organizations/<slug:org>/cases/<int:pk>/contact/",
         views.moderation_contact,
         name="contact",

@@ -22,6 +22,7 @@ from campaigns.limits import sign_ip_limit
 from campaigns.models import IssueArea
 from evidence import aggregates, charts, selectors, services
 from evidence.forms import (
+    AccountForm,
     ContactForm,
     DeskForm,
     ModerationForm,
@@ -263,6 +264,42 @@ def moderation_report(request: HttpRequest, org: str, pk: int) -> HttpResponse:
             "contact_form": ContactForm(),
             "log": report.log.select_related("organization", "user"),
         },
+    )
+
+
+@login_required
+def moderation_account(request: HttpRequest, org: str, pk: int) -> HttpResponse:
+    """POST with a reason shows the reporter's own words: read only with a logged reason, as a
+    contact look-up is (the report's page shows everything else)."""
+    organization = _moderator_for(request, org)
+    report = selectors.report_for_moderator(pk=pk)
+    if report is None or not report.account:
+        raise Http404
+    form = AccountForm(request.POST or None)
+    account = ""
+    if request.method == "POST":
+        limit(request, scope="org_write", key=f"user:{request.user.pk}")
+        if form.is_valid():
+            try:
+                account = services.report_account_read(
+                    report=report,
+                    organization=organization,
+                    user=access.request_user(request),
+                    reason=form.cleaned_data["reason"],
+                )
+            except services.EvidenceError as exc:
+                form.add_error(None, str(exc))
+    return render(
+        request,
+        "evidence/moderation_account.html",
+        {
+            "organization": organization,
+            "report": report,
+            "form": form,
+            "account": account,
+            "moderation_form": ModerationForm(),
+        },
+        status=400 if form.errors else 200,
     )
 
 

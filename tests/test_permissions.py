@@ -307,6 +307,8 @@ def _world_make() -> World:
             boris.email,
             olga.email,
             "reporter.secret@example.org",  # a case reporter's address (evidence/)
+            # A reporter's own words: shown only to a moderator who gave a logged reason.
+            "Private words of the reporter.",
         ],
         contacts=contacts,
     )
@@ -1037,6 +1039,9 @@ TABLE: list[Row] = [
         get="login     login  403    200    200    403        200    403",
         post="login     login  403    400    400    403        400    403"),
     Row("evidence:report_review", at_case_report, admin_acts="GET",
+        get="login     login  403    mfa    200    403        200    403",
+        post="login     login  403    mfa    400    403        400    403"),
+    Row("evidence:account", at_case_report, admin_acts="GET",
         get="login     login  403    mfa    200    403        200    403",
         post="login     login  403    mfa    400    403        400    403"),
     Row("evidence:contact", at_case_report, admin_acts="GET",

@@ -159,7 +159,12 @@ def test_emigre_reports_a_frozen_account_confirms_and_a_moderator_verifies_it(
     staff_page.goto(f"/organizations/{organization.slug}/cases/")
     report = CaseReport.objects.get(email_digest=services.email_digest(EMAIL))
     staff_page.get_by_role("link", name=f"#{report.pk}", exact=True).click()
+    expect(staff_page.get_by_text(ACCOUNT)).to_have_count(0)  # read only with a reason
+    staff_page.get_by_role("link", name="Прочитать слова автора").click()
+    staff_page.get_by_label("Зачем вам нужно прочитать").fill("Чтобы написать публичную версию")
+    staff_page.get_by_role("button", name="Показать рассказ").click()
     expect(staff_page.get_by_text(ACCOUNT)).to_be_visible()  # the private account, to review
+    assert ModerationLog.objects.filter(action=ModerationLog.Action.ACCOUNT).count() == 1
     expect(staff_page.locator("main")).not_to_contain_text(EMAIL)  # never the address
     staff_page.get_by_label(RU_VERIFY).check()
     staff_page.get_by_label("Почему").fill("Письмо банка о заморозке видели")

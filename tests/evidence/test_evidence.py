@@ -372,6 +372,44 @@ def test_a_moderator_sees_the_address_only_where_the_reporter_consented(
     assert ModerationLog.objects.get().action == ModerationLog.Action.CONTACT
 
 
+def test_reading_the_reporter_s_own_words_needs_a_reason_and_is_logged(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha, beta = live.orgs
+    (report,) = _make(issue_area, account="Ivan at the Riga branch froze it.")
+    client.force_login(live.admins[0])
+    url = reverse("evidence:account", args=[alpha.slug, report.pk])
+
+    detail = client.get(reverse("evidence:report_review", args=[alpha.slug, report.pk]))
+    asked = client.get(url)
+    refused = client.post(url, {"reason": " "})
+
+    assert url in detail.content.decode()
+    for response in (detail, asked, refused):
+        assert "Riga branch" not in response.content.decode()
+    assert refused.status_code == 400
+    assert not ModerationLog.objects.exists()
+
+    shown = client.post(url, {"reason": "to write the public version"})
+
+    assert shown.status_code == 200
+    assert "Ivan at the Riga branch froze it." in shown.content.decode()
+    entry = ModerationLog.objects.get()
+    assert (entry.action, entry.report_id, entry.organization_id, entry.user_id, entry.reason) == (
+        ModerationLog.Action.ACCOUNT, report.pk, alpha.pk, live.admins[0].pk,
+        "to write the public version",
+    )  # fmt: skip
+    # Every member organization's moderators see who read it, when and why.
+    client.force_login(live.admins[1])
+    log = client.get(reverse("evidence:log", args=[beta.slug])).content.decode()
+    assert "to write the public version" in log and alpha.name in log
+    viewer = make_member(alpha, Membership.Role.VIEWER)
+    with pytest.raises(services.EvidenceError, match="role"):
+        services.report_account_read(report=report, organization=alpha, user=viewer,
+                                     reason="curious")  # fmt: skip
+    assert ModerationLog.objects.count() == 1
+
+
 def test_the_moderation_pages_never_show_the_address(
     client: Client, live: Any, issue_area: IssueArea
 ) -> None:
@@ -383,7 +421,7 @@ def test_the_moderation_pages_never_show_the_address(
     detail = client.get(reverse("evidence:report_review", args=[alpha.slug, report.pk]))
 
     assert f"#{report.pk}" in queue
-    assert "They froze it." in detail.content.decode()
+    assert "They froze it." not in detail.content.decode()  # read only with a logged reason
     assert "r0@example.org" not in queue + detail.content.decode()
     response = client.post(
         reverse("evidence:report_review", args=[alpha.slug, report.pk]),
