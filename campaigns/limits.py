@@ -26,7 +26,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from campaigns.signing import email_domain
-from foundation.nojs import nojs_budget_spend
+from foundation.nojs import nojs_budget_spend, nojs_object_budget_spend
 from foundation.ratelimit import is_onion_request, limit
 
 NOJS_SCOPE = "sign_nojs"
@@ -67,3 +67,13 @@ def sign_limits(
             obj=petition_slug,
             object_scope=NOJS_PETITION_SCOPE if petition_slug else "",
         )
+
+
+def petition_nojs_limit(request: HttpRequest, *, petition_slug: str) -> None:
+    """A sign-up through the partner API (api/osdi.py) carries no proof of work and no form
+    token: it spends the petition's own no-JavaScript budget (``sign_nojs_petition``) like a
+    page or JSON API post without one, so that an organization's API token is not the cheap way
+    to sign one petition past it. Not the shared ``sign_nojs``: a partner's sign-ups already
+    have budgets of their own per token (``osdi_sign``, ``osdi_sign_domain``) and must not lock
+    out the no-JavaScript signers of every other petition."""
+    nojs_object_budget_spend(request, object_scope=NOJS_PETITION_SCOPE, obj=petition_slug)

@@ -639,6 +639,7 @@ RATE_LIMITS = {
     "sign_nojs": os.environ.get("COALITION_RL_SIGN_NOJS", "600/h"),
     # ... and per petition, spent first: a flood aimed at one petition takes at most this much
     # of the shared budget above, so no-JavaScript signers of other petitions still get through.
+    # The JSON API's and the OSDI API's sign-ups (no proof of work) spend it too.
     "sign_nojs_petition": os.environ.get("COALITION_RL_SIGN_NOJS_PETITION", "150/h"),
     # Case reports sent without a solved proof of work, from everybody together
     # (evidence/limits.py).
