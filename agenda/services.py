@@ -34,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -43,6 +43,8 @@ from django.utils.translation import gettext as _
 from agenda.models import AnswerMotion, ModerationAct, Proposal, Support
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
+from campaigns.mailbox_cap import mailbox_lock as _mailbox_lock
+from campaigns.mailbox_cap import mailbox_may_be_mailed as _mailbox_may_be_mailed
 from campaigns.models import Campaign, IssueArea
 from campaigns.signing import digest_token
 from foundation.errors import DomainError
@@ -54,7 +56,6 @@ from members.services import (
     decision_open,
     organization_language,
 )
-from outbox.selectors import emails_to_mailbox_count
 from outbox.services import email_enqueue_template
 from outbox.suppression import unsubscribe_hook_register
 from privacy.services import erasure_hook_register
@@ -62,10 +63,6 @@ from privacy.services import erasure_hook_register
 logger = logging.getLogger(__name__)
 
 _SALT = "agenda.link"
-MAIL_KINDS = ("agenda.proposal_confirm", "agenda.support_confirm", "agenda.support_already")
-# Signer mail counts against the same per-mailbox cap: one inbox, one daily budget.
-_CAPPED_KINDS = (*MAIL_KINDS, "campaigns.confirm", "campaigns.already_signed", "campaigns.reminder")
-_MAILBOX_LOCK = 0x5167  # the same advisory-lock key as signing: one mailbox, one queue
 NOTICE_BATCH = 500
 ANSWER_SCOPE_PREFIX = "agenda:"
 
@@ -100,26 +97,6 @@ def _answer_scope(proposal: Proposal) -> str:
 
 def _language() -> str:
     return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-
-
-# --- the per-mailbox cap (as for signing) -----------------------------------------------------
-
-
-def _mailbox_lock(digest: str) -> None:
-    """Serialize requests for one mailbox until the transaction ends (PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                [_MAILBOX_LOCK, int(digest[:8], 16) - 2**31],
-            )
-
-
-def _mailbox_may_be_mailed(digest: str) -> bool:
-    sent = emails_to_mailbox_count(
-        digest=digest, kinds=_CAPPED_KINDS, since=timezone.now() - timedelta(days=1)
-    )
-    return sent < settings.SIGNATURE_MAILS_PER_MAILBOX
 
 
 def _mail(

@@ -16,9 +16,10 @@ an honest signer for sharing an address with others:
   off) have budgets of their own, per email domain and one for everybody, and on the sign page
   they must also carry an aged, single-use form token (foundation/nojs.py). A flood of them can
   only ever hold back other posts without one, never a signer whose browser did the work.
-- Per mailbox (campaigns/services: one signature per mailbox per petition, at most
-  ``SIGNATURE_MAILS_PER_MAILBOX`` signer mails a day) and double opt-in: nothing counts until the
-  emailed link is followed, so a flood of made-up addresses adds no signature.
+- Per mailbox (campaigns/services: one signature per mailbox per petition; at most
+  ``SIGNATURE_MAILS_PER_MAILBOX`` mails a day from all public forms, campaigns/mailbox_cap.py)
+  and double opt-in: nothing counts until the emailed link is followed, so a flood of made-up
+  addresses adds no signature.
 """
 
 from __future__ import annotations

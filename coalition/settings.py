@@ -603,8 +603,10 @@ AGENDA_OBJECTION_PERIOD = timedelta(days=env_int("COALITION_AGENDA_OBJECTION_DAY
 # member organization confirms the hiding within this many days (agenda/services.py).
 AGENDA_HIDE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_AGENDA_HIDE_CONFIRM_DAYS", 3))
 SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEND_MINUTES", 10))
-# Confirmations, "already signed" notes and reminders one mailbox (every spelling of it) may get
-# in 24 hours across all petitions; past it, sign requests look accepted but send nothing.
+# Mail one mailbox (every spelling of it) may get in 24 hours from all the public forms together
+# (campaigns/mailbox_cap.py: signing's confirmations, "already signed" notes and reminders across
+# all petitions, case reports' and the agenda's confirmations); past it, requests look accepted
+# but send nothing.
 SIGNATURE_MAILS_PER_MAILBOX = env_int("COALITION_SIGNATURE_MAILS_PER_MAILBOX_DAY", 10)
 # Case reports (evidence/): a cell of the public figures is published only with at least this
 # many reports (evidence/aggregates.py has the whole rule), taken as of the start of the day

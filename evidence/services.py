@@ -9,14 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns import events
+from campaigns.mailbox_cap import mailbox_lock, mailbox_may_be_mailed
 from campaigns.models import CoSponsorship, IssueArea, OutcomeEvent
-from campaigns.services import SIGNER_MAIL_KINDS, issue_areas_ensure
+from campaigns.services import issue_areas_ensure
 from campaigns.signing import digest_token, email_digest
 from evidence import aggregates
 from evidence.models import (
@@ -30,7 +31,6 @@ from evidence.models import (
 from evidence.vocabularies import DEFAULT_TERMS, FIELDS, lists_for
 from foundation.errors import DomainError
 from members.models import Membership, Organization, User
-from outbox.selectors import emails_to_mailbox_count
 from outbox.services import email_enqueue_template
 from outreach import services as outreach_services
 from outreach.models import LetterCampaign, PetitionDelivery
@@ -39,11 +39,7 @@ from privacy import services as privacy_services
 logger = logging.getLogger(__name__)
 
 MODERATOR_ROLES = {Membership.Role.ADMIN, Membership.Role.EDITOR}
-REPORT_MAIL_KINDS = ("evidence.confirm",)
-# Mail anyone can cause by typing an address: one daily cap for signing and reporting together.
-MAILBOX_KINDS = (*SIGNER_MAIL_KINDS, *REPORT_MAIL_KINDS)
 _SALT = "evidence.report"
-_MAILBOX_LOCK = 0x5168  # campaigns' signer-mail lock is 0x5167
 
 
 class EvidenceError(DomainError):
@@ -80,15 +76,6 @@ def month_check(month: date, *, today: date | None = None) -> None:
             _("Only cases since %(year)d are collected.")
             % {"year": settings.EVIDENCE_EARLIEST_YEAR}
         )
-
-
-def _mailbox_lock(digest: str) -> None:
-    """Serialize reports for one mailbox, so concurrent posts cannot all pass the mail cap."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_MAILBOX_LOCK, int(digest[:8], 16) - 2**31]
-            )
 
 
 def terms_ensure() -> None:
@@ -183,11 +170,10 @@ def report_create(
     consents = [org for org in consents or [] if org.pk in desks]
     others = {k: v.strip()[:200] for k, v in others.items() if k in allowed and v.strip()}
     digest = email_digest(email)
-    _mailbox_lock(digest)
-    sent = emails_to_mailbox_count(
-        digest=digest, kinds=MAILBOX_KINDS, since=timezone.now() - timedelta(days=1)
-    )
-    if sent >= settings.SIGNATURE_MAILS_PER_MAILBOX:
+    # One lock and one daily budget for the mail of every public form (campaigns/mailbox_cap.py):
+    # signing and the agenda's mail to this mailbox count here, and this mail counts there.
+    mailbox_lock(digest)
+    if not mailbox_may_be_mailed(digest):
         logger.warning("reporter mail cap reached; report dropped")
         return None
     report = CaseReport.objects.create(

@@ -14,12 +14,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaigns import events, selectors, signing
+from campaigns import events, mailbox_cap, selectors, signing
 from campaigns.models import Campaign, Petition, Signature, SignatureCountDelta, SupporterConsent
 from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
 from members.models import Organization
-from outbox.selectors import emails_to_mailbox_reach
 from outbox.services import email_enqueue_template
 from outbox.suppression import ALL as SUPPRESS_ALL
 
@@ -203,32 +202,12 @@ def _signature_insert_new(signature: Signature) -> Signature | None:
     return signature
 
 
-# Mail that anyone can cause to be sent to any address, by typing it into a sign form.
+# Mail that anyone can cause to be sent to any address, by typing it into a sign form. The daily
+# cap counts it with the case reports' and the agenda's under one lock and one setting
+# (campaigns/mailbox_cap.py): one mailbox, one budget, whichever forms were used.
 SIGNER_MAIL_KINDS = ("campaigns.confirm", "campaigns.already_signed", "campaigns.reminder")
-_MAILBOX_LOCK = 0x5167  # first key of our advisory locks on one mailbox's signer mail
-
-
-def _mailbox_lock(digest: str) -> None:
-    """Serialize sign requests for one mailbox until the transaction ends, so that concurrent
-    requests cannot each find the mailbox under its cap and all send (PostgreSQL only; SQLite,
-    for development, runs one writer at a time anyway)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                [_MAILBOX_LOCK, int(digest[:8], 16) - 2**31],
-            )
-
-
-def _mailbox_may_be_mailed(digest: str) -> bool:
-    """Under SIGNATURE_MAILS_PER_MAILBOX signer mails in the last 24 hours, all petitions and
-    all spellings of the address together (outbox rows carry the mailbox's digest)."""
-    return not emails_to_mailbox_reach(
-        digest=digest,
-        kinds=SIGNER_MAIL_KINDS,
-        since=timezone.now() - timedelta(days=1),
-        cap=settings.SIGNATURE_MAILS_PER_MAILBOX,
-    )
+_mailbox_lock = mailbox_cap.mailbox_lock
+_mailbox_may_be_mailed = mailbox_cap.mailbox_may_be_mailed
 
 
 def _signature_resend(signature: Signature) -> None:

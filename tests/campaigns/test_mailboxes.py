@@ -21,6 +21,7 @@ from outreach.models import Letter
 from privacy import services as privacy
 from privacy.models import DigestAlias
 from tests.campaigns.signing_helpers import BODY, api, fold, open_petitions, page
+from tests.outbox.helpers import sent
 
 pytestmark = pytest.mark.django_db
 
@@ -210,7 +211,7 @@ def test_erasure_deletes_mail_to_every_spelling_of_the_mailbox(client, live):
     )
     signer_mail = Email.objects.filter(kind__in=services.SIGNER_MAIL_KINDS)
     assert signer_mail.count() == 3
-    first = signer_mail.order_by("pk").first()
+    first = sent(signer_mail.order_by("pk").first())  # rendered by the worker
     erase = re.search(r"http://testserver(/privacy/erase/\S+/)", first.body_text).group(1)
     assert client.post(erase).status_code == 200
     assert list(Signature.objects.all()) == [other]
@@ -304,3 +305,56 @@ def test_rekey_migration_moves_letters_to_the_new_digest_without_merging_two(
     assert email_digest("ivan.p@yandex.ru") in digests  # the first letter follows its signer
     assert len(set(digests)) == 2  # the second keeps its old digest rather than break the rule
     assert Signature.objects.count() == 1
+
+
+def test_one_daily_cap_covers_the_mail_of_every_public_form_to_a_mailbox(live, settings):
+    """Signing, case reports and the agenda each mail the address typed into them; with a cap
+    per form one inbox got a cap's worth from each. One list of kinds, one lock, one setting
+    (campaigns/mailbox_cap.py): whichever forms are used, the mailbox gets the setting's worth."""
+    from datetime import date
+
+    from agenda import services as agenda
+    from campaigns.mailbox_cap import PUBLIC_FORM_MAIL_KINDS
+    from evidence import services as evidence
+
+    settings.SIGNATURE_MAILS_PER_MAILBOX = 3
+    area = live.petition.campaign.issue_area
+    petitions = open_petitions(live, 2)
+    spellings = iter(
+        [
+            "victimperson@gmail.com",
+            "Victim.Person@gmail.com",
+            "victimperson+a@gmail.com",
+            "victim.person+b@googlemail.com",
+            "VictimPerson@gmail.com",
+            "victimperson+c@gmail.com",
+        ]
+    )
+
+    def sign(petition: Petition) -> object:
+        return services.signature_create(
+            petition=petition, name="Victim Person", email=next(spellings), country="DE"
+        )
+
+    def report() -> object:
+        return evidence.report_create(
+            issue_area=area, email=next(spellings), country="LV", month=date(2025, 3, 1),
+            choices={}, others={"event": "Account frozen"}, documents=[],
+        )  # fmt: skip
+
+    def propose() -> object:
+        return agenda.proposal_create(
+            title="Banks close accounts", description="Without a reason.", issue_area=area,
+            countries=["DE"], email=next(spellings),
+        )  # fmt: skip
+
+    # One mail from each form: the mailbox's whole budget for the day.
+    assert None not in (propose(), report(), sign(petitions[0]))
+    # Each form now sends nothing more, and answers as if it had (None: nothing written).
+    assert (sign(petitions[1]), report(), propose()) == (None, None, None)
+
+    mail = Email.objects.filter(recipient_digest=email_digest("victimperson@gmail.com"))
+    assert sorted(mail.values_list("kind", flat=True)) == [
+        "agenda.proposal_confirm", "campaigns.confirm", "evidence.confirm",
+    ]  # fmt: skip
+    assert set(mail.values_list("kind", flat=True)) <= set(PUBLIC_FORM_MAIL_KINDS)
