@@ -36,6 +36,14 @@ class Email(models.Model):
     # A stable Message-ID: if a worker dies between the SMTP hand-off and marking the row sent,
     # the one possible re-send carries the same id, which receiving systems use to drop copies.
     message_id = models.CharField(max_length=255, unique=True)
+    # Mail rendered by the worker instead of inside the request that caused it (a signature's
+    # confirmation: the sign POST is the platform's hottest path): the name of a renderer an app
+    # registered (outbox.services.email_renderer_register) and its small JSON arguments (ids, a
+    # template name: never personal data; the address is ``to``, encrypted). The row is written
+    # with no subject or body; its first send attempt renders and stores them, so that a retry
+    # sends the same bytes. Empty ``renderer``: rendered when it was queued.
+    renderer = models.CharField(max_length=80, blank=True, default="")
+    render_args = models.JSONField(blank=True, default=dict)
 
     # Mass mail (letters to EU contacts, petition deliveries, surveys) has its own lane in the
     # relay and its own Celery queue, so a wave of letters never delays a sign-up or a signature
@@ -80,6 +88,11 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def awaits_rendering(self) -> bool:
+        """Queued by recipe and not rendered yet (a rendered body is never empty)."""
+        return bool(self.renderer) and not self.body_text
 
 
 class Suppression(models.Model):

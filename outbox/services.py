@@ -1,6 +1,7 @@
 """The outbox: the only way any part of Coalition sends an email.
 
-Writing (``email_enqueue``) puts a row in the outbox inside the caller's transaction; sending
+Writing (``email_enqueue``) puts a row in the outbox inside the caller's transaction (or, with
+``email_enqueue_rendered_later``, a row with a recipe that the sending worker renders); sending
 (``email_send``), handing due rows out (``emails_due_claim``) and re-queueing rows of dead
 workers (``emails_stuck_requeue``) are here too. ``outbox/tasks.py`` only wraps them for Celery.
 Every step is idempotent by database state: a row is claimed with a conditional UPDATE, so a
@@ -15,6 +16,7 @@ import smtplib
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
@@ -65,6 +67,74 @@ def email_enqueue(
     ``list_scope``: non-transactional mail of that list (outbox/suppression.py); it carries
     one-click unsubscribe headers, and to a suppressed mailbox it is written cancelled, unsent.
     """
+    return _email_write(
+        kind=kind,
+        to=to,
+        subject=_subject_line(subject),
+        body_text=body_text,
+        body_html=body_html,
+        reply_to=reply_to,
+        from_email=from_email,
+        send_at=send_at,
+        bulk=bulk,
+        list_scope=list_scope,
+        list_token=list_token,
+    )
+
+
+def email_enqueue_rendered_later(
+    *,
+    kind: str,
+    to: str,
+    renderer: str,
+    args: dict[str, Any],
+    reply_to: str = "",
+    send_at: datetime | None = None,
+    bulk: bool = False,
+    list_scope: str = "",
+) -> Email:
+    """Queue one email by recipe: the worker that first tries to send it renders it.
+
+    ``renderer`` names a function an app registered (``email_renderer_register``); ``args``
+    (JSON: ids, a template name, never personal data) are what it needs to find what the mail
+    is about, then and not now. The row is otherwise the same as ``email_enqueue``'s (recipient
+    digest, lane, list and unsubscribe token, Message-ID, suppression, per-mailbox counting), so
+    it costs the caller's transaction one INSERT and no template. For mail on a hot path (the
+    sign POST): the rendering, its reads and two encryptions move to the worker.
+    """
+    if renderer not in _RENDERERS:
+        # Fail in the caller's transaction, not later in a worker that can only retry it.
+        raise LookupError(f"no email renderer registered as {renderer!r}")
+    return _email_write(
+        kind=kind,
+        to=to,
+        subject="",
+        body_text="",
+        reply_to=reply_to,
+        send_at=send_at,
+        bulk=bulk,
+        list_scope=list_scope,
+        renderer=renderer,
+        render_args=args,
+    )
+
+
+def _email_write(
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    reply_to: str = "",
+    from_email: str | None = None,
+    send_at: datetime | None = None,
+    bulk: bool = False,
+    list_scope: str = "",
+    list_token: str = "",
+    renderer: str = "",
+    render_args: dict[str, Any] | None = None,
+) -> Email:
     digest = email_digest(parseaddr(to)[1] or to)
     suppressed = bool(list_scope) and mailbox_suppressed(digest=digest, scope=list_scope)
     if list_scope and not list_token:
@@ -75,10 +145,12 @@ def email_enqueue(
         recipient_digest=digest,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         reply_to=reply_to,
-        subject=" ".join(subject.splitlines()).strip()[:255],
+        subject=subject,
         body_text=body_text,
         body_html=body_html,
         message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
+        renderer=renderer,
+        render_args=render_args or {},
         next_attempt_at=send_at or timezone.now(),
         bulk=bulk,
         list_scope=list_scope,
@@ -94,6 +166,34 @@ def email_enqueue(
     return email
 
 
+def _subject_line(subject: str) -> str:
+    return " ".join(subject.splitlines()).strip()[:255]
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str  # as rendered; stored as one line of at most 255 characters
+    body_text: str
+    body_html: str = ""
+
+
+def email_template_render(
+    *, template: str, context: dict[str, Any], language: str | None = None, list_token: str = ""
+) -> RenderedEmail:
+    """Render ``<template>_subject.txt`` and ``_body.txt`` in ``language``.
+
+    With ``list_token`` (mail of a list) the context has ``unsubscribe_url``, for the body's own
+    link. ``email_enqueue_template`` and the apps' renderers both render through here, so mail
+    rendered by a worker is the same text as mail rendered in a request."""
+    context = {"site_url": settings.SITE_URL, **context}
+    if list_token:
+        context["unsubscribe_url"] = unsubscribe_url(list_token)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"{template}_subject.txt", context)
+        body_text = render_to_string(f"{template}_body.txt", context).strip()
+    return RenderedEmail(subject=subject, body_text=body_text + "\n")
+
+
 def email_enqueue_template(
     *,
     kind: str,
@@ -106,28 +206,38 @@ def email_enqueue_template(
     list_scope: str = "",
     send_at: datetime | None = None,
 ) -> Email:
-    """Render ``<template>_subject.txt``, ``_body.txt`` (and ``_body.html`` if present).
+    """Render ``<template>_subject.txt`` and ``_body.txt`` now and queue the result.
 
     With ``list_scope`` the context has ``unsubscribe_url``, for the body's own link."""
-    context = {"site_url": settings.SITE_URL, **context}
     list_token = ""
     if list_scope:
         list_token = list_token_for(digest=email_digest(parseaddr(to)[1] or to), scope=list_scope)
-        context["unsubscribe_url"] = unsubscribe_url(list_token)
-    with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"{template}_subject.txt", context)
-        body_text = render_to_string(f"{template}_body.txt", context).strip()
+    rendered = email_template_render(
+        template=template, context=context, language=language, list_token=list_token
+    )
     return email_enqueue(
         kind=kind,
         to=to,
-        subject=subject,
-        body_text=body_text + "\n",
+        subject=rendered.subject,
+        body_text=rendered.body_text,
         reply_to=reply_to,
         bulk=bulk,
         list_scope=list_scope,
         list_token=list_token,
         send_at=send_at,
     )
+
+
+# How an app renders the mail it queued by recipe (``email_enqueue_rendered_later``), called by
+# the sending worker with the row (``render_args``, ``list_token``, ``recipient_digest``): the
+# message, or None when what the mail was about is gone (a signature withdrawn meanwhile); the
+# row is then cancelled, never sent. An exception counts as a failed attempt (retried later).
+EmailRenderer = Callable[[Email], RenderedEmail | None]
+_RENDERERS: dict[str, EmailRenderer] = {}
+
+
+def email_renderer_register(*, name: str, renderer: EmailRenderer) -> None:
+    _RENDERERS[name] = renderer
 
 
 # What other apps do when one of their emails fails for good (e.g. mark a contact bouncing).
@@ -242,7 +352,8 @@ def email_message(email: Email) -> EmailMultiAlternatives:
 
 def email_send(*, email_id: int) -> str:
     """Send one queued, due row: "sent", "deferred" (retry later), "failed" (for good),
-    "suppressed" (unsubscribed since it was queued) or "skipped" (not ours to send)."""
+    "suppressed" (unsubscribed since it was queued), "gone" (queued by recipe, and what it was
+    about was deleted before it was rendered) or "skipped" (not ours to send)."""
     return emails_send(ids=[email_id]).get(email_id, "skipped")
 
 
@@ -298,7 +409,7 @@ def emails_send(*, ids: list[int]) -> dict[int, str]:
     emails = emails_claim(ids=ids)
     if not emails:
         return outcomes
-    pending = _unsuppressed(emails, outcomes)
+    pending = _rendered(_unsuppressed(emails, outcomes), outcomes)
     bulk = all(email.bulk for email in emails)
     deadline = time.monotonic() + settings.OUTBOX_BATCH_SECONDS
     next_poll = time.monotonic() + PRIORITY_POLL_SECONDS
@@ -311,7 +422,7 @@ def emails_send(*, ids: list[int]) -> dict[int, str]:
                     next_poll = time.monotonic() + PRIORITY_POLL_SECONDS
                     taken = emails_claim(priority=PRIORITY_TAKE)
                     outcomes.update(dict.fromkeys((email.pk for email in taken), "skipped"))
-                    pending[:0] = _unsuppressed(taken, outcomes)
+                    pending[:0] = _rendered(_unsuppressed(taken, outcomes), outcomes)
                 email = pending[0]
                 try:
                     if not connection.send_messages([email_message(email)]):
@@ -352,6 +463,58 @@ def _unsuppressed(emails: list[Email], outcomes: dict[int, str]) -> list[Email]:
         )
         outcomes.update(dict.fromkeys(suppressed, "suppressed"))
     return [email for email in emails if email.pk not in suppressed]
+
+
+def _rendered(emails: list[Email], outcomes: dict[int, str]) -> list[Email]:
+    """The claimed rows ready to send. A row queued by recipe is rendered on its first attempt
+    and its subject and body stored (encrypted) before anything is handed to the mail server: a
+    retry, or a re-send after a worker crash, sends the same bytes under the same Message-ID."""
+    ready = []
+    for email in emails:
+        outcome = _email_render(email) if email.awaits_rendering else "rendered"
+        if outcome == "rendered":
+            ready.append(email)
+        else:
+            outcomes[email.pk] = outcome
+    return ready
+
+
+def _email_render(email: Email) -> str:
+    """Render a claimed row by its recipe: "rendered", "gone" (cancelled: what it was about no
+    longer exists), "deferred" or "failed" (the renderer raised: a failed attempt, like a mail
+    server's temporary refusal, retried with backoff up to OUTBOX_MAX_ATTEMPTS)."""
+    try:
+        renderer = _RENDERERS.get(email.renderer)
+        if renderer is None:
+            raise LookupError(f"no email renderer registered as {email.renderer!r}")
+        rendered = renderer(email)
+        if rendered is not None and not rendered.body_text:
+            raise ValueError(f"email renderer {email.renderer!r} rendered an empty body")
+    except Exception as exc:
+        # The exception's text may quote what was rendered: only its type is logged here, the
+        # reason recorded on the row has addresses scrubbed (send_failure_classify).
+        logger.warning(
+            "email rendering failed",
+            extra={"email_id": email.pk, "renderer": email.renderer, "error": type(exc).__name__},
+        )
+        return _send_failed(email=email, exc=exc)
+    if rendered is None:
+        Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(
+            status=Email.Status.CANCELLED, last_error="gone: what this mail was about was deleted"
+        )
+        return "gone"
+    subject = _subject_line(rendered.subject)
+    stored = Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(
+        subject=subject, body_text=rendered.body_text, body_html=rendered.body_html
+    )
+    if not stored:
+        return "skipped"  # no longer ours: the sweep took it back meanwhile
+    email.subject, email.body_text, email.body_html = (
+        subject,
+        rendered.body_text,
+        rendered.body_html,
+    )
+    return "rendered"
 
 
 def _suppressed_ids(emails: list[Email]) -> set[int]:
