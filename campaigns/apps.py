@@ -11,6 +11,8 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from campaigns.services import register_decision_effects
         from campaigns.services.security import register_joint_effects
+        from campaigns.services.signatures import register_signer_mail
 
         register_decision_effects()
         register_joint_effects()
+        register_signer_mail()

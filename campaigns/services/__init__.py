@@ -46,15 +46,18 @@ from campaigns.services.outcomes import latest_today, outcome_record, outcome_sy
 from campaigns.services.petitions import petition_create
 from campaigns.services.signatures import (
     SIGNER_MAIL_KINDS,
+    SIGNER_MAIL_RENDERER,
     AfterConfirm,
     after_confirm_register,
     after_confirm_url,
+    register_signer_mail,
     signature_confirm,
     signature_create,
     signature_delete,
     signature_not_me,
     signature_withdraw,
     signatures_remind_and_expire,
+    signer_mail_render,
 )
 
 __all__ = [
@@ -65,6 +68,7 @@ __all__ = [
     "MILESTONES",
     "RESERVED_SLUGS",
     "SIGNER_MAIL_KINDS",
+    "SIGNER_MAIL_RENDERER",
     "AfterConfirm",
     "CampaignConflict",
     "CampaignError",
@@ -88,6 +92,7 @@ __all__ = [
     "outcome_update",
     "petition_create",
     "register_decision_effects",
+    "register_signer_mail",
     "signature_confirm",
     "signature_counts_fold",
     "signature_counts_rebuild",
@@ -96,6 +101,7 @@ __all__ = [
     "signature_not_me",
     "signature_withdraw",
     "signatures_remind_and_expire",
+    "signer_mail_render",
     "supporter_export_finish",
     "supporter_export_start",
 ]

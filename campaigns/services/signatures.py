@@ -19,7 +19,13 @@ from campaigns.models import Campaign, Petition, Signature, SignatureCountDelta,
 from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
 from members.models import Organization
-from outbox.services import email_enqueue_template
+from outbox.models import Email
+from outbox.services import (
+    RenderedEmail,
+    email_enqueue_rendered_later,
+    email_renderer_register,
+    email_template_render,
+)
 from outbox.suppression import ALL as SUPPRESS_ALL
 
 logger = logging.getLogger(__name__)
@@ -41,33 +47,62 @@ def _signer_links(signature: Signature) -> dict[str, str]:
     }
 
 
-def _mail_signer(
-    signature: Signature,
-    template: str,
-    *,
-    consents: list[Organization] | None = None,
-    cosponsors: list[Organization] | None = None,
-    list_scope: str = "",
-) -> None:
-    """Mail the signer; ``consents``/``cosponsors`` when the caller has them (no re-reading).
+# The signer's mail (confirmation, "already signed", reminder) is queued by recipe and rendered
+# by the worker that sends it (``signer_mail_render``): the sign POST writes one outbox row and
+# renders nothing, signs no link token and encrypts no body (issue 11).
+SIGNER_MAIL_RENDERER = "campaigns.signer_mail"
+_SIGNER_TEMPLATES = frozenset({"confirm", "already_signed", "reminder"})
+
+
+def _mail_signer(signature: Signature, template: str, *, list_scope: str = "") -> None:
+    """Mail the signer (in the caller's transaction: a row, rendered when it is sent).
 
     ``list_scope``: not transactional (a reminder), so it carries one-click unsubscribe."""
-    email_enqueue_template(
-        list_scope=list_scope,
+    email_enqueue_rendered_later(
         kind=f"campaigns.{template}",
         to=signature.email,
+        renderer=SIGNER_MAIL_RENDERER,
+        args={"signature": signature.pk, "template": template},
+        list_scope=list_scope,
+    )
+
+
+def signer_mail_render(email: Email) -> RenderedEmail | None:
+    """Render a signer's mail queued by ``_mail_signer``, in the language the signer signed in;
+    None if the signature is gone (withdrawn, "not me", erased, expired): nothing is sent.
+
+    The text is the same as when it was rendered inside the request, with one difference in
+    timing that is accepted: the review (the name as shown, the consents, the co-sponsors not
+    consented to) is read now, at send time, so a co-sponsor that joined or left in the seconds
+    between the POST and the send is listed as it is when the signer reads the mail. The link
+    tokens are signed now too (their age counts from the sending, seconds later; the signature
+    itself still expires SIGNATURE_CONFIRM_WITHIN after it was made)."""
+    template = email.render_args.get("template")
+    if template not in _SIGNER_TEMPLATES:
+        raise ValueError(f"not a signer mail template: {template!r}")
+    signature = (
+        Signature.objects.select_related("petition__campaign")
+        .filter(pk=email.render_args.get("signature"))
+        .first()
+    )
+    if signature is None:
+        return None
+    return email_template_render(
         template=f"campaigns/email/{template}",
         context={
             "signature": signature,
             "petition": signature.petition,
             # What is being confirmed, so a signature someone else filled in is noticed.
-            "review": selectors.signature_review(
-                signature=signature, consents=consents, cosponsors=cosponsors
-            ),
+            "review": selectors.signature_review(signature=signature),
             **_signer_links(signature),
         },
         language=signature.language,
+        list_token=email.list_token if email.list_scope else "",
     )
+
+
+def register_signer_mail() -> None:
+    email_renderer_register(name=SIGNER_MAIL_RENDERER, renderer=signer_mail_render)
 
 
 @transaction.atomic
@@ -149,7 +184,7 @@ def signature_create(
     SupporterConsent.objects.bulk_create(
         [SupporterConsent(signature=signature, organization=org) for org in consents]
     )
-    _mail_signer(signature, "confirm", consents=consents, cosponsors=cosponsors)
+    _mail_signer(signature, "confirm")
     return signature
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from campaigns import services
 from campaigns.models import Campaign, Petition, Signature, SupporterConsent
 from outbox.models import Email
+from tests.outbox.helpers import sent
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +90,7 @@ def test_sign_creates_one_pending_signature_and_one_confirmation_email(client, l
     assert list(SupporterConsent.objects.values_list("organization", flat=True)) == [
         live.partner.pk
     ]
-    email = _confirm_emails().get()
+    email = sent(_confirm_emails().get())
     assert email.to == "maria@example.org"
     assert "/signatures/confirm/" in email.body_text
 

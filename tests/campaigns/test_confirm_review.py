@@ -18,6 +18,7 @@ from campaigns import services
 from campaigns.models import Signature, SupporterConsent
 from campaigns.signing import token_make
 from outbox.models import Email
+from tests.outbox.helpers import sent
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_confirmation_mail_lists_the_petition_the_shown_name_and_each_consent(
 
 def test_anonymous_signature_says_so_in_the_mail(live):
     _sign(live, display="anonymous", consent_to=())
-    body = Email.objects.get(kind="campaigns.confirm").body_text
+    body = sent(Email.objects.get(kind="campaigns.confirm")).body_text
     assert "Your name will not be shown: you sign anonymously." in body
     assert "Anna" not in body
     assert "You allow" not in body

@@ -25,6 +25,7 @@ from outreach import services as outreach_services
 from outreach.models import Contact, LetterCampaign
 from tests.campaigns.conftest import LiveCampaign
 from tests.factories import make_staff, sign_in
+from tests.outbox.helpers import send_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,7 @@ def trail(live: LiveCampaign, letters: LetterCampaign, contacts: list[Contact]) 
         letter_campaign=letters, signature=signature, personal_message=OWN_WORDS, reveal_email=True
     )
     secrets = [NAME, EMAIL, CITY, OWN_WORDS, "Zinaida", "Tainova"]
+    send_queued()  # her confirmation is rendered when it is sent: the links are in it then
     for email in Email.objects.all():
         for link in _LINK.findall(email.body_text):
             # The tokens of her links: confirm, not me, withdraw, erase, letter.

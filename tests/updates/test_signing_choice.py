@@ -14,6 +14,7 @@ from campaigns import signing
 from campaigns.models import Signature
 from outbox.models import Email, Suppression
 from privacy.services import signer_erase
+from tests.outbox.helpers import sent
 from tests.updates.conftest import sign
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,7 @@ def test_the_api_takes_it_and_documents_it(client, live):
 
 def test_the_confirm_mail_and_page_say_it(client, live):
     signature = sign(live, "anna@example.org", updates=True, confirm=False)
-    mail = Email.objects.get(kind="campaigns.confirm")
+    mail = sent(Email.objects.get(kind="campaigns.confirm"))
     assert "You will get the co-sponsors' joint updates" in mail.body_text
     token = signing.token_make(signature.pk, "confirm")
     page = client.get(reverse("campaigns:confirm", args=[token])).content.decode()

@@ -22,6 +22,7 @@ from outbox.models import Email, Suppression
 from outbox.services import email_enqueue, email_message, from_display
 from outreach import services as outreach_services
 from tests.factories import make_staff, sign_in
+from tests.outbox.helpers import sent
 from tests.updates.conftest import sign
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_reminders_and_surveys_are_list_mail(live, letters, confirmed):
         created_at=timezone.now() - timedelta(days=3),
     )
     campaign_services.signatures_remind_and_expire()
-    reminder = Email.objects.get(kind="campaigns.reminder")
+    reminder = sent(Email.objects.get(kind="campaigns.reminder"))
     assert reminder.list_scope == suppression.ALL and "/u/" in reminder.body_text
     outreach_services.letters_send(letter_campaign=letters, signature=confirmed())
     sent_at = timezone.now()
