@@ -622,6 +622,30 @@ EVIDENCE_MAX_PER_MAILBOX = env_int("COALITION_EVIDENCE_MAX_PER_MAILBOX", 3)
 EVIDENCE_REJECTED_RETENTION = timedelta(days=env_int("COALITION_EVIDENCE_REJECTED_DAYS", 30))
 EVIDENCE_UNREVIEWED_RETENTION = timedelta(days=env_int("COALITION_EVIDENCE_UNREVIEWED_DAYS", 180))
 EVIDENCE_CONTACT_RETENTION = timedelta(days=env_int("COALITION_EVIDENCE_CONTACT_DAYS", 365))
+# Published accounts (evidence/services.accounts_release, aggregates.py rule 6): released only on
+# every Nth day, only accounts verified and approved at least this many days before, so an
+# account appearing is not tied to the day its report moved the figures.
+EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS = env_int("COALITION_EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS", 7)
+EVIDENCE_ACCOUNT_DELAY_DAYS = env_int("COALITION_EVIDENCE_ACCOUNT_DELAY_DAYS", 14)
+# A moderator's public version is refused when it is more similar than this (0 to 1, difflib) to
+# the reporter's own words, or copies more than this share of them in long runs.
+EVIDENCE_REDACTION_MAX_SIMILARITY = env_float("COALITION_EVIDENCE_REDACTION_MAX_SIMILARITY", 0.8)
+# Out of range, these would publish reporters' words sooner or nearly unchanged: stop instead.
+if EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"COALITION_EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS={EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS} "
+        "must be at least 1 (1: a release every day)."
+    )
+if EVIDENCE_ACCOUNT_DELAY_DAYS < 0:
+    raise ImproperlyConfigured(
+        f"COALITION_EVIDENCE_ACCOUNT_DELAY_DAYS={EVIDENCE_ACCOUNT_DELAY_DAYS} must be 0 or more."
+    )
+if not 0 < EVIDENCE_REDACTION_MAX_SIMILARITY < 1:
+    raise ImproperlyConfigured(
+        f"COALITION_EVIDENCE_REDACTION_MAX_SIMILARITY={EVIDENCE_REDACTION_MAX_SIMILARITY} must be "
+        "above 0 and below 1 (e.g. 0.8): at 1 or more a reporter's own words would pass as a "
+        "public version with a word changed."
+    )
 # Outreach to EU contacts: the letters' sender, polite pacing, replies.
 OUTREACH_FROM_ADDRESS = os.environ.get("COALITION_OUTREACH_FROM", "letters@coalition.example")
 OUTREACH_NIGHT_SLOWDOWN = env_float("COALITION_OUTREACH_NIGHT_SLOWDOWN", 3.0)

@@ -330,7 +330,7 @@ def redaction_too_close(redacted: str, account: str) -> bool:
     word changed is refused as an exact copy is, and so is the account copied whole inside
     filler (which lowers the overall ratio): runs of 12 or more characters copied from the
     account may not cover more than the same share of it."""
-    limit = float(getattr(settings, "EVIDENCE_REDACTION_MAX_SIMILARITY", 0.8))
+    limit = settings.EVIDENCE_REDACTION_MAX_SIMILARITY
     a, b = " ".join(redacted.lower().split()), " ".join(account.lower().split())
     if not b:
         return False
@@ -358,8 +358,8 @@ def accounts_release(*, now: datetime | None = None) -> int:
     at least EVIDENCE_ACCOUNT_DELAY_DAYS ago, and only in batches of at least k per issue area;
     a smaller batch waits for the next release day."""
     now = now or timezone.now()
-    every = max(1, int(getattr(settings, "EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS", 7)))
-    delay = timedelta(days=int(getattr(settings, "EVIDENCE_ACCOUNT_DELAY_DAYS", 14)))
+    every = settings.EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS  # at least 1 (checked at start-up)
+    delay = timedelta(days=settings.EVIDENCE_ACCOUNT_DELAY_DAYS)
     day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if (day - datetime(1970, 1, 1, tzinfo=UTC)).days % every:
         return 0

@@ -66,6 +66,9 @@ def test_deploy_checks_pass_in_production_mode():
         ("COALITION_CAMPAIGN_MIN_COSPONSORS", "two", "is not a whole number"),
         ("COALITION_DECISION_QUORUM", "half", "is not a number"),
         ("COALITION_DECISION_QUORUM", "nan", "is not a number"),
+        ("COALITION_EVIDENCE_ACCOUNT_DELAY_DAYS", "two weeks", "is not a whole number"),
+        ("COALITION_EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS", "weekly", "is not a whole number"),
+        ("COALITION_EVIDENCE_REDACTION_MAX_SIMILARITY", "high", "is not a number"),
     ],
 )
 def test_a_setting_that_cannot_be_read_stops_start_up_naming_it(variable, value, message):
@@ -74,6 +77,40 @@ def test_a_setting_that_cannot_be_read_stops_start_up_naming_it(variable, value,
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert f"{variable}={value!r} {message}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("COALITION_EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS", "0", "must be at least 1"),
+        ("COALITION_EVIDENCE_ACCOUNT_DELAY_DAYS", "-1", "must be 0 or more"),
+        ("COALITION_EVIDENCE_REDACTION_MAX_SIMILARITY", "1.5", "must be above 0 and below 1"),
+        ("COALITION_EVIDENCE_REDACTION_MAX_SIMILARITY", "0", "must be above 0 and below 1"),
+    ],
+)
+def test_case_report_publication_settings_out_of_range_stop_start_up(variable, value, message):
+    # Read in code with defaults, a bad value went unnoticed until a release day divided by zero
+    # or published a reporter's words with a word changed.
+    result = _manage("check", DJANGO_DEBUG="0", **{variable: value}, **PRODUCTION)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr and message in result.stderr
+
+
+def test_case_report_publication_settings_are_read_from_the_environment():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "COALITION_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; from django.conf import settings; django.setup(); "
+         "print(settings.EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS, settings.EVIDENCE_ACCOUNT_DELAY_DAYS,"
+         " settings.EVIDENCE_REDACTION_MAX_SIMILARITY)"],
+        cwd=ROOT, env={**clean, "DJANGO_SETTINGS_MODULE": "coalition.settings", "DJANGO_DEBUG": "1",
+                       "COALITION_EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS": "3",
+                       "COALITION_EVIDENCE_ACCOUNT_DELAY_DAYS": "21",
+                       "COALITION_EVIDENCE_REDACTION_MAX_SIMILARITY": "0.6"},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "21", "0.6"]
 
 
 def test_test_mode_refuses_to_serve_a_public_host():
