@@ -112,6 +112,12 @@ class ModerationForm(forms.Form):
         return data
 
 
+class HideConfirmForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (public)"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class StaffModerationForm(forms.Form):
     action = forms.ChoiceField(
         label=_("Decision"),

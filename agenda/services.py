@@ -433,12 +433,15 @@ def _hide_last(proposal: Proposal) -> ModerationAct | None:
 
 @transaction.atomic
 def proposal_hide_confirm(
-    *, proposal: Proposal, user: User, organization: Organization | None = None
+    *, proposal: Proposal, user: User, reason: str, organization: Organization | None = None
 ) -> Proposal:
     """A second party confirms a hiding by one organization: staff (``organization`` None, the
-    view checks staff) or a moderator of another member organization."""
+    view checks staff) or a moderator of another member organization. With a reason, published
+    in the proposal's moderation record like every other act: a confirmation is what makes a
+    hiding stand, so the public sees why the second party agreed."""
     if organization is not None:
         _require_member(organization, user, MODERATOR_ROLES)
+    reason = _check_reason(reason)
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != Proposal.Status.HIDDEN or proposal.hide_confirmed:
         raise AgendaError(_("Only a hiding waiting for confirmation can be confirmed."))
@@ -450,6 +453,7 @@ def proposal_hide_confirm(
     ModerationAct.objects.create(
         proposal=proposal,
         action=ModerationAct.Action.CONFIRM,
+        reason=reason[:300],
         organization=organization,
         by_staff=organization is None,
         user=user,

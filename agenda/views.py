@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from agenda import selectors, services
 from agenda.forms import (
     AnswerForm,
+    HideConfirmForm,
     ModerationForm,
     ObjectionForm,
     ProposalForm,
@@ -264,9 +265,16 @@ def _hide_confirm(request: HttpRequest, organization: Organization, pk: int) -> 
     """A moderator of a second organization confirms another organization's hiding."""
     proposal = _proposal(pk, (Proposal.Status.HIDDEN,))
     limit(request, scope="org_write", key=f"user:{request.user.pk}")
+    form = HideConfirmForm(request.POST)
+    if not form.is_valid():
+        error = _("Give the reason; it is published.")
+        return _workspace(request, organization, status=400, hide_error=error, failed_pk=pk)
     try:
         services.proposal_hide_confirm(
-            proposal=proposal, organization=organization, user=access.request_user(request)
+            proposal=proposal,
+            organization=organization,
+            user=access.request_user(request),
+            reason=form.cleaned_data["reason"],
         )
     except services.AgendaError as exc:
         return _workspace(request, organization, status=400, hide_error=str(exc), failed_pk=pk)
@@ -380,7 +388,9 @@ def staff_moderate(request: HttpRequest, pk: int) -> HttpResponse:
                         proposal=proposal, user=user, reason=form.cleaned_data["reason"]
                     )
                 elif form.cleaned_data["action"] == "confirm":
-                    services.proposal_hide_confirm(proposal=proposal, user=user)
+                    services.proposal_hide_confirm(
+                        proposal=proposal, user=user, reason=form.cleaned_data["reason"]
+                    )
                 else:
                     services.proposal_restore(
                         proposal=proposal, user=user, reason=form.cleaned_data["reason"]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from agenda import services
-from agenda.models import AnswerMotion, Proposal
+from agenda.models import AnswerMotion, ModerationAct, Proposal
 from campaigns.limits import sign_limits
 from campaigns.models import IssueArea
 from foundation.ratelimit import RateLimited
@@ -219,10 +219,14 @@ def test_a_second_organization_confirms_a_hiding_and_it_stands(
     )
     with pytest.raises(services.AgendaError):  # not by itself
         services.proposal_hide_confirm(
-            proposal=proposal, organization=coalition.c, user=coalition.admin_c
+            proposal=proposal, organization=coalition.c, user=coalition.admin_c, reason="Agreed"
+        )
+    with pytest.raises(services.AgendaError, match="reason"):  # not without a public reason
+        services.proposal_hide_confirm(
+            proposal=proposal, organization=coalition.b, user=coalition.admin_b, reason=" "
         )
     services.proposal_hide_confirm(
-        proposal=proposal, organization=coalition.b, user=coalition.admin_b
+        proposal=proposal, organization=coalition.b, user=coalition.admin_b, reason="It names her"
     )
     assert services.hides_expire(now=timezone.now() + timedelta(days=30)) == 0
     proposal.refresh_from_db()
@@ -241,13 +245,20 @@ def test_a_moderator_of_another_organization_confirms_from_the_workspace(
     page = client.get(reverse("agenda:workspace", args=[coalition.b.slug]))
     assert f'id="hidden-{proposal.pk}"' in page.content.decode()
     url = reverse("agenda:moderate", args=[coalition.b.slug, proposal.pk])
-    r = client.post(url, {"action": "confirm_hide"})
+    r = client.post(url, {"action": "confirm_hide", "reason": ""})
+    assert r.status_code == 400 and "Give the reason" in r.content.decode()
+    proposal.refresh_from_db()
+    assert not proposal.hide_confirmed
+    r = client.post(url, {"action": "confirm_hide", "reason": "It names a private person"})
     assert r.status_code == 302
     proposal.refresh_from_db()
     assert proposal.hide_confirmed
+    act = proposal.moderation.get(action=ModerationAct.Action.CONFIRM)
+    assert (act.organization, act.reason) == (coalition.b, "It names a private person")
     client.force_login(coalition.admin_c)  # the hiding organization cannot confirm its own
     r = client.post(
-        reverse("agenda:moderate", args=[coalition.c.slug, proposal.pk]), {"action": "confirm_hide"}
+        reverse("agenda:moderate", args=[coalition.c.slug, proposal.pk]),
+        {"action": "confirm_hide", "reason": "Ours"},
     )
     assert r.status_code == 400
 

@@ -223,6 +223,34 @@ def test_staff_with_two_factor_hide_and_restore(area: IssueArea, coalition: Coal
     assert proposal.status == Proposal.Status.OPEN
 
 
+def test_staff_confirm_an_organization_s_hiding_with_a_reason_shown_in_the_record(
+    area: IssueArea, coalition: Coalition
+) -> None:
+    proposal = open_proposal(area, coalition)
+    services.proposal_hide(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, reason="A name"
+    )
+    staff, secret = make_staff()
+    client = Client()
+    sign_in(client, staff, secret)
+    url = reverse("agenda:staff_moderate", args=[proposal.pk])
+    assert client.post(url, {"action": "confirm", "reason": ""}).status_code == 400
+    proposal.refresh_from_db()
+    assert not proposal.hide_confirmed
+    confirmed = client.post(url, {"action": "confirm", "reason": "Her address is in it"})
+
+    assert confirmed.status_code == 302
+
+    proposal.refresh_from_db()
+    assert proposal.hide_confirmed
+    act = proposal.moderation.get(action=ModerationAct.Action.CONFIRM)
+    assert (act.by_staff, act.reason) == (True, "Her address is in it")
+    # The public record of the proposal's moderation (shown once it is public again).
+    services.proposal_restore(proposal=proposal, reason="Redacted by the proposer", user=staff)
+    page = Client().get(proposal.get_absolute_url()).content.decode()
+    assert "Her address is in it" in page
+
+
 def test_the_home_page_and_the_profile_show_the_agenda(
     area: IssueArea, coalition: Coalition, threshold: int
 ) -> None:
