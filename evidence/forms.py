@@ -228,6 +228,20 @@ class ContactForm(forms.Form):
     )
 
 
+class ConsentWithdrawForm(forms.Form):
+    """The reporter withdraws one organization's permission to contact them."""
+
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), to_field_name="slug", widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organization"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared above
+        field.queryset = organizations
+
+
 class AccountForm(forms.Form):
     reason = forms.CharField(
         label=_("Why you need to read the reporter's own words (logged)"), max_length=500

@@ -66,6 +66,13 @@ def report_consents_to(*, report: CaseReport, organization: Organization) -> boo
     return ReportConsent.objects.filter(report=report, organization=organization).exists()
 
 
+def report_consenting_organizations(*, report: CaseReport) -> QuerySet[Organization]:
+    """The organizations the reporter allowed to contact them about this report."""
+    return Organization.objects.filter(
+        pk__in=ReportConsent.objects.filter(report=report).values("organization_id")
+    ).order_by("name")
+
+
 def reports_consenting_to(*, organization: Organization) -> QuerySet[CaseReport]:
     return (
         CaseReport.objects.filter(

@@ -106,7 +106,9 @@ def case_desks(*, issue_area: IssueArea) -> list[Organization]:
     )
 
 
-def _mail_reporter(report: CaseReport, template: str) -> None:
+def _mail_reporter(
+    report: CaseReport, template: str, *, consents: list[Organization] | None = None
+) -> None:
     base = settings.SITE_URL
     email_enqueue_template(
         kind=f"evidence.{template}",
@@ -118,6 +120,10 @@ def _mail_reporter(report: CaseReport, template: str) -> None:
             "confirm_url": base
             + reverse("evidence:confirm", args=[token_make(report.pk, "confirm")]),
             "erase_url": base + reverse("privacy:erase", args=[digest_token(report.email_digest)]),
+            # Who may write to the reporter, and the link to take that back from any one of them
+            # (it does not expire with the confirmation link: a consent is withdrawn any time).
+            "consents": [org.name for org in consents or []],
+            "consents_url": base + reverse("evidence:consents", args=[consents_token(report)]),
         },
         language=report.language,
     )
@@ -192,7 +198,34 @@ def report_create(
     ReportConsent.objects.bulk_create(
         [ReportConsent(report=report, organization=org) for org in consents]
     )
-    _mail_reporter(report, "confirm")
+    _mail_reporter(report, "confirm", consents=consents)
+    return report
+
+
+def consents_token(report: CaseReport) -> str:
+    return token_make(report.pk, "consents")
+
+
+def report_by_consents_token(*, token: str) -> CaseReport | None:
+    report_id = token_read(token, "consents", None)
+    if report_id is None:
+        return None
+    return CaseReport.objects.select_related("issue_area").filter(pk=report_id).first()
+
+
+@transaction.atomic
+def report_consent_withdraw(*, token: str, organization: Organization) -> CaseReport:
+    """The reporter takes back one organization's permission to contact them, from the link in
+    their confirmation mail (no account; the other organizations keep theirs). The organization
+    can no longer look the address up; an address it looked up before, it has."""
+    report = report_by_consents_token(token=token)
+    if report is None:
+        raise EvidenceError(_("This link is not valid or has expired."))
+    deleted, _by_model = ReportConsent.objects.filter(
+        report=report, organization=organization
+    ).delete()
+    if not deleted:
+        raise EvidenceError(_("This organization no longer has your permission."))
     return report
 
 

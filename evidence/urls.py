@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/report/<slug:area>/", views.report, name="report"),
     path("cases/sent/", views.sent, name="sent"),
     path("cases/confirm/<str:token>/", views.confirm, name="confirm"),
+    path("cases/consents/<str:token>/", views.consents, name="consents"),
     path("cases/evidence/<slug:area>/", views.evidence, name="evidence"),
     path("cases/evidence/<slug:area>.<slug:fmt>", views.evidence_data, name="data"),
     path("cases/summaries/<int:pk>/", views.summary, name="summary"),

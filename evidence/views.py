@@ -23,6 +23,7 @@ from campaigns.models import IssueArea
 from evidence import aggregates, charts, selectors, services
 from evidence.forms import (
     AccountForm,
+    ConsentWithdrawForm,
     ContactForm,
     DeskForm,
     ModerationForm,
@@ -113,7 +114,42 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         report = services.report_confirm(token=token)
     except services.EvidenceError as exc:
         return render(request, template, {"error": str(exc)}, status=400)
-    return render(request, template, {"report": report, "done": True})
+    context = {"report": report, "done": True}
+    if selectors.report_consenting_organizations(report=report).exists():
+        context["consents_token"] = services.consents_token(report)
+    return render(request, template, context)
+
+
+@never_cache
+def consents(request: HttpRequest, token: str) -> HttpResponse:
+    """The reporter's own link (in the confirmation mail): the organizations they allowed to
+    contact them, each with a button that takes the permission back. No account."""
+    template = "evidence/consents.html"
+    report = services.report_by_consents_token(token=token)
+    if report is None:
+        error = _("This link is not valid or has expired.")
+        return render(request, template, {"error": error}, status=400)
+    organizations = selectors.report_consenting_organizations(report=report)
+    form = ConsentWithdrawForm(request.POST or None, organizations=organizations)
+    withdrawn = None
+    if request.method == "POST":
+        limit(request, scope="signer_link")
+        if form.is_valid():
+            try:
+                services.report_consent_withdraw(
+                    token=token, organization=form.cleaned_data["organization"]
+                )
+            except services.EvidenceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                withdrawn = form.cleaned_data["organization"]
+                form = ConsentWithdrawForm(organizations=organizations)
+    return render(
+        request,
+        template,
+        {"report": report, "organizations": organizations, "form": form, "withdrawn": withdrawn},
+        status=400 if form.errors else 200,
+    )
 
 
 def _tables(issue_area: IssueArea) -> dict[str, Any]:

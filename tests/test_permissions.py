@@ -591,6 +591,12 @@ def case_confirm_token(w: World, a: Actor) -> dict[str, Any]:
     return {"token": evidence_services.token_make(_case_report(w).pk, "confirm")}
 
 
+def case_consents_token(w: World, a: Actor) -> dict[str, Any]:
+    from evidence import services as evidence_services
+
+    return {"token": evidence_services.consents_token(_case_report(w))}
+
+
 def case_area(w: World, a: Actor) -> dict[str, Any]:
     return {"area": w.campaign.issue_area.slug}
 
@@ -1013,6 +1019,8 @@ TABLE: list[Row] = [
     Row("evidence:sent", fixed(), get="200", post="200"),
     Row("evidence:confirm", case_confirm_token, get="200", post="200"),
     Row("evidence:confirm", fixed(token=FORGED), variant="forged", get="400", post="400"),
+    Row("evidence:consents", case_consents_token, get="200", post="400"),
+    Row("evidence:consents", fixed(token=FORGED), variant="forged", get="400", post="400"),
     Row("evidence:evidence", case_area, get="200", post="200"),
     Row("evidence:data", case_data("csv"), get="200", post="200"),
     Row("evidence:data", case_data("json"), variant="json", get="200", post="200"),

@@ -410,6 +410,44 @@ def test_reading_the_reporter_s_own_words_needs_a_reason_and_is_logged(
     assert ModerationLog.objects.count() == 1
 
 
+def test_the_reporter_withdraws_one_organization_s_consent_from_the_mailed_link(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    alpha, beta = live.orgs
+    for organization in (alpha, beta):
+        CaseDesk.objects.create(organization=organization, issue_area=issue_area)
+    (report,) = _make(issue_area, consents=[alpha, beta], status=CaseReport.Status.PENDING)
+    mail = Email.objects.get(kind="evidence.confirm")
+    link = re.search(r"/cases/consents/([^/\s]+)/", mail.body_text)
+    assert link is not None and alpha.name in mail.body_text and beta.name in mail.body_text
+    url = reverse("evidence:consents", args=[link.group(1)])
+    confirmed = client.post(
+        reverse("evidence:confirm", args=[services.token_make(report.pk, "confirm")])
+    )
+    assert url in confirmed.content.decode()  # and from the page that confirms the report
+    report.refresh_from_db()
+
+    page = client.get(url).content.decode()
+    assert alpha.name in page and beta.name in page and "r0@example.org" not in page
+    assert client.post(url, {"organization": "nope"}).status_code == 400
+    withdrawn = client.post(url, {"organization": alpha.slug})
+
+    assert withdrawn.status_code == 200
+    assert "can no longer look up your address" in withdrawn.content.decode()
+    consents = ReportConsent.objects.filter(report=report)
+    assert list(consents.values_list("organization", flat=True)) == [beta.pk]
+    with pytest.raises(services.EvidenceError, match="did not allow"):
+        services.report_contact(report=report, organization=alpha, user=live.admins[0],
+                                reason="a follow-up")  # fmt: skip
+    assert services.report_contact(report=report, organization=beta, user=live.admins[1],
+                                   reason="a follow-up") == "r0@example.org"  # fmt: skip
+    assert client.post(url, {"organization": alpha.slug}).status_code == 400  # gone already
+    # The link is the reporter's own: a confirmation token, or a forged one, is refused.
+    for token in (services.token_make(report.pk, "confirm"), "forged"):
+        assert client.get(reverse("evidence:consents", args=[token])).status_code == 400
+    assert consents.count() == 1
+
+
 def test_the_moderation_pages_never_show_the_address(
     client: Client, live: Any, issue_area: IssueArea
 ) -> None:
