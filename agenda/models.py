@@ -7,6 +7,8 @@ lookup and the one-per-mailbox rule use the keyed digest of the normalized mailb
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -60,6 +62,9 @@ class Proposal(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     answer_due = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Time an adoption spent hidden: its lapse clock (answered_at + AGENDA_ANSWER_WITHIN) stands
+    # still meanwhile, as the answer clock does (agenda/services.py, _unhide).
+    adoption_paused = models.DurationField(default=timedelta(0))
     answer_reason = models.TextField(_("published reason"), max_length=2000, blank=True)
     answered_by = models.ForeignKey(
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

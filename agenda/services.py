@@ -13,7 +13,7 @@ Rules, and why (README "The emigre agenda" repeats them):
   proposer (if they asked to hear), and is undone by itself unless staff or a moderator of
   another member organization confirms it within AGENDA_HIDE_CONFIRM_WITHIN; an organization
   whose hiding of a proposal was undone cannot hide it alone again. While hidden, its due
-  date and its motions' objection periods stand still.
+  date, an adoption's lapse clock and its motions' objection periods stand still.
 - At AGENDA_SUPPORT_THRESHOLD confirmed supports the proposal is put before the member
   organizations (their admins are mailed) and must be answered within AGENDA_ANSWER_WITHIN.
 - Answers, equal partners: a member organization adopts it by starting a campaign (it commits
@@ -468,6 +468,10 @@ def _unhide(proposal: Proposal, *, now: datetime) -> None:
     proposal.status_before_hide = ""
     if proposal.answer_due is not None and proposal.status == Proposal.Status.AWAITING:
         proposal.answer_due += paused
+    if proposal.status == Proposal.Status.ADOPTED:
+        # The adoption's lapse clock stands still too: hiding an adopted proposal (or having it
+        # hidden) must not eat the adopting organization's time to take its campaign live.
+        proposal.adoption_paused += paused
     proposal.hidden_at = None
     proposal.hide_confirmed = False
     proposal.save()
@@ -578,6 +582,7 @@ def _answer(
 ) -> None:
     proposal.status = status
     proposal.answered_at = timezone.now()
+    proposal.adoption_paused = timedelta(0)
     proposal.answered_by = organization
     proposal.answer_reason = reason
     proposal.campaign = campaign
@@ -828,14 +833,17 @@ def motions_settle(*, now: datetime | None = None) -> int:
 
 def adoptions_lapse(*, now: datetime | None = None) -> int:
     """An adoption is a promise of a campaign. One whose campaign is still not public
-    AGENDA_ANSWER_WITHIN after it was adopted goes back before the member organizations, with
-    a new due date and a public record naming the organization: adopting and then sitting on the
-    campaign cannot quietly bury a proposal."""
+    AGENDA_ANSWER_WITHIN after it was adopted (not counting the time it was hidden since) goes
+    back before the member organizations, with a new due date and a public record naming the
+    organization: adopting and then sitting on the campaign cannot quietly bury a proposal."""
     now = now or timezone.now()
     lapsed = 0
-    due = Proposal.objects.filter(
-        status=Proposal.Status.ADOPTED, answered_at__lt=now - settings.AGENDA_ANSWER_WITHIN
-    ).exclude(campaign__status__in=campaign_selectors.PUBLIC_STATUSES)
+    # The clock runs from the adoption, without the time the proposal spent hidden since.
+    due = (
+        Proposal.objects.alias(lapse_from=F("answered_at") + F("adoption_paused"))
+        .filter(status=Proposal.Status.ADOPTED, lapse_from__lt=now - settings.AGENDA_ANSWER_WITHIN)
+        .exclude(campaign__status__in=campaign_selectors.PUBLIC_STATUSES)
+    )
     for proposal_id in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
             proposal = (
@@ -844,9 +852,16 @@ def adoptions_lapse(*, now: datetime | None = None) -> int:
                 .select_related("campaign")
                 .first()
             )
-            if proposal is None or (
-                proposal.campaign is not None
-                and proposal.campaign.status in campaign_selectors.PUBLIC_STATUSES
+            if (
+                proposal is None
+                or proposal.answered_at is None
+                # hidden and restored since it was listed: its clock was set back
+                or proposal.answered_at + proposal.adoption_paused
+                >= now - settings.AGENDA_ANSWER_WITHIN
+                or (
+                    proposal.campaign is not None
+                    and proposal.campaign.status in campaign_selectors.PUBLIC_STATUSES
+                )
             ):
                 continue
             ModerationAct.objects.create(
@@ -858,6 +873,7 @@ def adoptions_lapse(*, now: datetime | None = None) -> int:
             proposal.submitted_at = proposal.submitted_at or now
             proposal.answer_due = now + settings.AGENDA_ANSWER_WITHIN
             proposal.answered_at = None
+            proposal.adoption_paused = timedelta(0)
             proposal.answered_by = None
             proposal.answer_reason = ""
             proposal.campaign = None

@@ -522,6 +522,32 @@ def test_an_adoption_whose_campaign_never_goes_live_lapses_publicly(
     assert Campaign.objects.filter(pk=campaign.pk).exists()  # the draft stays its own
 
 
+def test_an_adoption_s_lapse_clock_stands_still_while_it_is_hidden_as_the_answer_clock_does(
+    area: IssueArea, coalition: Coalition, threshold: int, settings: LazySettings
+) -> None:
+    settings.AGENDA_ANSWER_WITHIN = timedelta(days=30)
+    from tests.factories import make_staff
+
+    staff = make_staff()[0]
+    proposal = _awaiting(area, coalition)
+    services.proposal_adopt(
+        proposal=proposal, organization=coalition.c, user=coalition.admin_c, title="T", summary="S"
+    )
+    services.proposal_hide(proposal=proposal, user=staff, reason="A name in the text")
+    # Adopted 25 days ago, hidden for the last 20 of them: 5 days of its 30 are gone.
+    now = timezone.now()
+    Proposal.objects.filter(pk=proposal.pk).update(
+        answered_at=now - timedelta(days=25), hidden_at=now - timedelta(days=20)
+    )
+    assert services.adoptions_lapse(now=now + timedelta(days=30)) == 0  # hidden: no lapse
+    services.proposal_restore(proposal=proposal, reason="The name is gone", user=staff)
+
+    assert services.adoptions_lapse(now=now + timedelta(days=24)) == 0  # 29 days counted
+    assert services.adoptions_lapse(now=now + timedelta(days=26)) == 1  # 31 days counted
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.adoption_paused) == (Proposal.Status.AWAITING, timedelta(0))
+
+
 def test_an_adoption_with_a_live_campaign_stands(
     area: IssueArea, coalition: Coalition, threshold: int
 ) -> None:
