@@ -43,8 +43,6 @@ from django.utils.translation import gettext as _
 from agenda.models import AnswerMotion, ModerationAct, Proposal, Support
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
-from campaigns.mailbox_cap import mailbox_lock as _mailbox_lock
-from campaigns.mailbox_cap import mailbox_may_be_mailed as _mailbox_may_be_mailed
 from campaigns.models import Campaign, IssueArea
 from campaigns.signing import digest_token
 from foundation.errors import DomainError
@@ -56,6 +54,8 @@ from members.services import (
     decision_open,
     organization_language,
 )
+from outbox.mailbox_cap import mailbox_lock as _mailbox_lock
+from outbox.mailbox_cap import mailbox_may_be_mailed as _mailbox_may_be_mailed
 from outbox.services import email_enqueue_template
 from outbox.suppression import unsubscribe_hook_register
 from privacy.services import erasure_hook_register

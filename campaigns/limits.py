@@ -17,7 +17,7 @@ an honest signer for sharing an address with others:
   they must also carry an aged, single-use form token (foundation/nojs.py). A flood of them can
   only ever hold back other posts without one, never a signer whose browser did the work.
 - Per mailbox (campaigns/services: one signature per mailbox per petition; at most
-  ``SIGNATURE_MAILS_PER_MAILBOX`` mails a day from all public forms, campaigns/mailbox_cap.py)
+  ``SIGNATURE_MAILS_PER_MAILBOX`` mails a day from all public forms, outbox/mailbox_cap.py)
   and double opt-in: nothing counts until the emailed link is followed, so a flood of made-up
   addresses adds no signature.
 """

@@ -604,7 +604,7 @@ AGENDA_OBJECTION_PERIOD = timedelta(days=env_int("COALITION_AGENDA_OBJECTION_DAY
 AGENDA_HIDE_CONFIRM_WITHIN = timedelta(days=env_int("COALITION_AGENDA_HIDE_CONFIRM_DAYS", 3))
 SIGNATURE_RESEND_COOLDOWN = timedelta(minutes=env_int("COALITION_SIGNATURE_RESEND_MINUTES", 10))
 # Mail one mailbox (every spelling of it) may get in 24 hours from all the public forms together
-# (campaigns/mailbox_cap.py: signing's confirmations, "already signed" notes and reminders across
+# (outbox/mailbox_cap.py: signing's confirmations, "already signed" notes and reminders across
 # all petitions, case reports' and the agenda's confirmations); past it, requests look accepted
 # but send nothing.
 SIGNATURE_MAILS_PER_MAILBOX = env_int("COALITION_SIGNATURE_MAILS_PER_MAILBOX_DAY", 10)

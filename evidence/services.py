@@ -15,7 +15,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns import events
-from campaigns.mailbox_cap import mailbox_lock, mailbox_may_be_mailed
 from campaigns.models import CoSponsorship, IssueArea, OutcomeEvent
 from campaigns.services import issue_areas_ensure
 from campaigns.signing import digest_token, email_digest
@@ -31,6 +30,7 @@ from evidence.models import (
 from evidence.vocabularies import DEFAULT_TERMS, FIELDS, lists_for
 from foundation.errors import DomainError
 from members.models import Membership, Organization, User
+from outbox.mailbox_cap import mailbox_lock, mailbox_may_be_mailed
 from outbox.services import email_enqueue_template
 from outreach import services as outreach_services
 from outreach.models import LetterCampaign, PetitionDelivery
@@ -176,7 +176,7 @@ def report_create(
     consents = [org for org in consents or [] if org.pk in desks]
     others = {k: v.strip()[:200] for k, v in others.items() if k in allowed and v.strip()}
     digest = email_digest(email)
-    # One lock and one daily budget for the mail of every public form (campaigns/mailbox_cap.py):
+    # One lock and one daily budget for the mail of every public form (outbox/mailbox_cap.py):
     # signing and the agenda's mail to this mailbox count here, and this mail counts there.
     mailbox_lock(digest)
     if not mailbox_may_be_mailed(digest):

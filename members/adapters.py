@@ -15,10 +15,13 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.http import HttpRequest
 
 from foundation import crypto
+from foundation.mailbox import email_digest
 from foundation.ratelimit import RateLimited, client_fingerprint
+from outbox.mailbox_cap import ACCOUNT_FORM_MAIL_KINDS, mailbox_lock, mailbox_may_be_mailed
 from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
@@ -37,13 +40,24 @@ class AccountAdapter(DefaultAccountAdapter):
             html = next(
                 (str(body) for body, mime in message.alternatives if mime == "text/html"), ""
             )
-        email_enqueue(
-            kind="account." + template_prefix.rsplit("/", 1)[-1],
-            to=email,
-            subject=str(message.subject),
-            body_text=str(message.body),
-            body_html=html,
-        )
+        kind = "account." + template_prefix.rsplit("/", 1)[-1]
+        with transaction.atomic():
+            if kind in ACCOUNT_FORM_MAIL_KINDS:
+                # Mail to an address anyone can type into a form: one daily budget per mailbox,
+                # every spelling of it (outbox/mailbox_cap.py). Past it nothing is sent and the
+                # page answers as usual (allauth shows the same page whether or not it mails).
+                digest = email_digest(email)
+                mailbox_lock(digest)
+                if not mailbox_may_be_mailed(digest, kinds=ACCOUNT_FORM_MAIL_KINDS):
+                    logger.warning("account mail cap reached; mail dropped", extra={"kind": kind})
+                    return
+            email_enqueue(
+                kind=kind,
+                to=email,
+                subject=str(message.subject),
+                body_text=str(message.body),
+                body_html=html,
+            )
 
     def validation_error(self, code: str, *args: Any) -> ValidationError:
         # allauth answers a lockout with a form error (200); like every other limit here, it

@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaigns import events, mailbox_cap, selectors, signing
+from campaigns import events, selectors, signing
 from campaigns.models import Campaign, Petition, Signature, SignatureCountDelta, SupporterConsent
 from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
 from members.models import Organization
+from outbox import mailbox_cap
 from outbox.models import Email
 from outbox.services import (
     RenderedEmail,
@@ -239,7 +240,7 @@ def _signature_insert_new(signature: Signature) -> Signature | None:
 
 # Mail that anyone can cause to be sent to any address, by typing it into a sign form. The daily
 # cap counts it with the case reports' and the agenda's under one lock and one setting
-# (campaigns/mailbox_cap.py): one mailbox, one budget, whichever forms were used.
+# (outbox/mailbox_cap.py): one mailbox, one budget, whichever forms were used.
 SIGNER_MAIL_KINDS = ("campaigns.confirm", "campaigns.already_signed", "campaigns.reminder")
 _mailbox_lock = mailbox_cap.mailbox_lock
 _mailbox_may_be_mailed = mailbox_cap.mailbox_may_be_mailed

@@ -310,11 +310,11 @@ def test_rekey_migration_moves_letters_to_the_new_digest_without_merging_two(
 def test_one_daily_cap_covers_the_mail_of_every_public_form_to_a_mailbox(live, settings):
     """Signing, case reports and the agenda each mail the address typed into them; with a cap
     per form one inbox got a cap's worth from each. One list of kinds, one lock, one setting
-    (campaigns/mailbox_cap.py): whichever forms are used, the mailbox gets the setting's worth."""
+    (outbox/mailbox_cap.py): whichever forms are used, the mailbox gets the setting's worth."""
     from datetime import date
 
     from agenda import services as agenda
-    from campaigns.mailbox_cap import PUBLIC_FORM_MAIL_KINDS
+    from outbox.mailbox_cap import PUBLIC_FORM_MAIL_KINDS
     from evidence import services as evidence
 
     settings.SIGNATURE_MAILS_PER_MAILBOX = 3

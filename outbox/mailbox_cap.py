@@ -1,11 +1,15 @@
 """One daily cap on the mail anyone can cause to be sent to any address by typing it into a
-public form: signing (campaigns), case reports (evidence) and the emigre agenda (agenda).
+public form: signing (campaigns), case reports (evidence) and the emigre agenda (agenda); and
+a second one, of the same size, on the account forms' mail (allauth: password reset, sign-up,
+login code), kept apart so that a flood of petition signatures in someone's name cannot stop an
+organization's admin from resetting their password.
 
 Each form checks the same list of kinds against the same setting under the same lock, so the
 total reaching one mailbox (every spelling of it: outbox rows carry the mailbox's digest) in 24
 hours is at most ``SIGNATURE_MAILS_PER_MAILBOX`` whichever forms were used; with a cap per form,
 three forms were three budgets. A form that can send a new kind of mail to a typed address adds
-the kind here.
+the kind here. Kept in the outbox (the lowest layer that knows mail) so that every app that
+sends such mail, accounts included, can use it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,17 @@ PUBLIC_FORM_MAIL_KINDS = (
     "agenda.support_confirm",
     "agenda.support_already",
 )
+# What allauth sends to an address typed into the password-reset, sign-up or login-code form
+# (members.adapters.AccountAdapter.send_mail, kind "account.<template>"): without a cap, allauth's
+# per-address limits count the address as typed, so its spellings (dots, +tags) each had a budget.
+ACCOUNT_FORM_MAIL_KINDS = (
+    "account.unknown_account",
+    "account.account_already_exists",
+    "account.password_reset_key",
+    "account.email_confirmation",
+    "account.email_confirmation_signup",
+    "account.login_code",
+)
 _MAILBOX_LOCK = 0x5167  # first key of the advisory lock on one mailbox's public-form mail
 
 
@@ -46,12 +61,12 @@ def mailbox_lock(digest: str) -> None:
             )
 
 
-def mailbox_may_be_mailed(digest: str) -> bool:
-    """Under SIGNATURE_MAILS_PER_MAILBOX public-form mails in the last 24 hours, all forms,
-    petitions, reports and proposals together. Take ``mailbox_lock`` first."""
+def mailbox_may_be_mailed(digest: str, *, kinds: tuple[str, ...] = PUBLIC_FORM_MAIL_KINDS) -> bool:
+    """Under SIGNATURE_MAILS_PER_MAILBOX mails of ``kinds`` in the last 24 hours: by default the
+    public forms', all petitions, reports and proposals together. Take ``mailbox_lock`` first."""
     return not emails_to_mailbox_reach(
         digest=digest,
-        kinds=PUBLIC_FORM_MAIL_KINDS,
+        kinds=kinds,
         since=timezone.now() - timedelta(days=1),
         cap=settings.SIGNATURE_MAILS_PER_MAILBOX,
     )
