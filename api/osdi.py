@@ -34,7 +34,7 @@ from api.models import ApiToken
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.forms import SignatureForm
-from campaigns.limits import petition_nojs_limit
+from campaigns.limits import osdi_petition_limit
 from campaigns.models import Petition, Signature
 from campaigns.signing import email_domain
 from foundation.errors import DomainError
@@ -775,9 +775,9 @@ def record_signature_helper(
     limit(request, scope="osdi_sign", key=f"api-token:{token.pk}")
     domain = email_domain(form.cleaned_data["email"])
     limit(request, scope="osdi_sign_domain", key=f"api-token:{token.pk}:domain:{domain}")
-    # No proof of work here either: the petition's own no-JavaScript budget, after the token's
-    # (a flood through one token is stopped by its own budget before it spends much of this).
-    petition_nojs_limit(request, petition_slug=found.slug)
+    # No proof of work here either: all partners' sign-ups to this petition share one budget,
+    # apart from the no-JavaScript signers' (campaigns/limits.py).
+    osdi_petition_limit(request, petition_slug=found.slug)
     ours = dict(settings.LANGUAGES)
     language = next(
         (code[:2].lower() for code in body.person.languages_spoken if code[:2].lower() in ours),

@@ -27,7 +27,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from campaigns.signing import email_domain
-from foundation.nojs import nojs_budget_spend, nojs_object_budget_spend
+from foundation.nojs import nojs_budget_spend
 from foundation.ratelimit import is_onion_request, limit
 
 NOJS_SCOPE = "sign_nojs"
@@ -70,11 +70,11 @@ def sign_limits(
         )
 
 
-def petition_nojs_limit(request: HttpRequest, *, petition_slug: str) -> None:
+def osdi_petition_limit(request: HttpRequest, *, petition_slug: str) -> None:
     """A sign-up through the partner API (api/osdi.py) carries no proof of work and no form
-    token: it spends the petition's own no-JavaScript budget (``sign_nojs_petition``) like a
-    page or JSON API post without one, so that an organization's API token is not the cheap way
-    to sign one petition past it. Not the shared ``sign_nojs``: a partner's sign-ups already
-    have budgets of their own per token (``osdi_sign``, ``osdi_sign_domain``) and must not lock
-    out the no-JavaScript signers of every other petition."""
-    nojs_object_budget_spend(request, object_scope=NOJS_PETITION_SCOPE, obj=petition_slug)
+    token. Besides its token's own budgets (``osdi_sign``, ``osdi_sign_domain``), all partners'
+    sign-ups to one petition share a budget of their own (``osdi_sign_petition``), so that many
+    tokens (one organization's, or several) are not the cheap way to flood one petition. Not the
+    petition's no-JavaScript budget: a hostile co-sponsor's token could then lock that
+    petition's Tor signers out, and a bot without proof of work every partner's sign-ups."""
+    limit(request, scope="osdi_sign_petition", key="osdi-petition:" + petition_slug)

@@ -665,7 +665,7 @@ RATE_LIMITS = {
     "sign_nojs": os.environ.get("COALITION_RL_SIGN_NOJS", "600/h"),
     # ... and per petition, spent first: a flood aimed at one petition takes at most this much
     # of the shared budget above, so no-JavaScript signers of other petitions still get through.
-    # The JSON API's and the OSDI API's sign-ups (no proof of work) spend it too.
+    # The JSON API's sign-ups without a proof of work spend it too (the OSDI API's have their own).
     "sign_nojs_petition": os.environ.get("COALITION_RL_SIGN_NOJS_PETITION", "150/h"),
     # Case reports sent without a solved proof of work, from everybody together
     # (evidence/limits.py).
@@ -691,6 +691,8 @@ RATE_LIMITS = {
     "osdi": os.environ.get("COALITION_RL_OSDI", "600/h"),
     "osdi_sign": os.environ.get("COALITION_RL_OSDI_SIGN", "300/h"),
     "osdi_sign_domain": os.environ.get("COALITION_RL_OSDI_SIGN_DOMAIN", "100/h"),
+    # All partners' sign-ups to one petition together (not the no-JavaScript signers' budget).
+    "osdi_sign_petition": os.environ.get("COALITION_RL_OSDI_SIGN_PETITION", "300/h"),
 }
 # Forms sent without JavaScript carry a signed form token that must be at least this old (a
 # person reads and types for longer) and at most this old (foundation/nojs.py). 8 s, not 5: a
