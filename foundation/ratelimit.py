@@ -177,6 +177,7 @@ def _usage(
 
 
 _EVENING_KEY = "ratelimit:evening:"
+_EVENING_MAX_SECONDS = 3600
 
 
 def _across_midnight(
@@ -184,14 +185,16 @@ def _across_midnight(
 ) -> dict[str, Any] | None:
     """Today's key must not hand out a fresh budget at midnight.
 
-    In the last period of a limit before 00:00 UTC every attempt is also counted in a key of
-    our own (under that day's hash, so it is as unlinkable as the day's other counters); in the
-    first period after it, that count is added to today's. django-ratelimit's own windows
+    In the last period of a limit (at most an hour) before 00:00 UTC every attempt is also
+    counted in a key of our own (under that day's hash, so it is as unlinkable as the day's
+    other counters); in the first period after it, that count is added to today's. django-ratelimit's own windows
     cannot be read for this: each key's window starts at an offset taken from the key itself,
     so yesterday's window may already have closed (or not yet have begun) at midnight.
     """
     allowed, period = _split_rate(rate)
-    span = min(period, 86400)
+    # At most the last hour: a daily limit's "last period" would be the whole day, and one
+    # flood of a shared key would then lock everyone out for the next day as well.
+    span = min(period, _EVENING_MAX_SECONDS)
     into_day = time.time() % 86400
     day = today()
     if into_day >= 86400 - span:

@@ -358,6 +358,24 @@ def test_what_was_spent_before_the_last_period_of_the_day_is_not_carried_over(
             ratelimit.limit(late, scope="signer_link")
 
 
+def test_a_daily_limit_carries_only_the_last_hour_of_the_day_before(settings: LazySettings) -> None:
+    """A daily limit's "last period" would be the whole day: a flood of a shared key in the
+    morning must not lock everyone out for the whole of the next day too."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signer_link": "3/d"}
+    morning = RequestFactory().post("/", REMOTE_ADDR="10.7.3.1")
+    with _at(MIDNIGHT - 13 * 3600, date(2025, 11, 30)):
+        for _ in range(3):
+            ratelimit.limit(morning, scope="signer_link")
+    with _at(MIDNIGHT + 600, date(2025, 12, 1)):
+        ratelimit.limit(morning, scope="signer_link")
+    late = RequestFactory().post("/", REMOTE_ADDR="10.7.3.2")
+    with _at(MIDNIGHT - 1800, date(2025, 11, 30)):
+        for _ in range(3):
+            ratelimit.limit(late, scope="signer_link")
+    with _at(MIDNIGHT + 600, date(2025, 12, 1)), pytest.raises(ratelimit.RateLimited):
+        ratelimit.limit(late, scope="signer_link")
+
+
 def test_a_hundred_signers_confirm_through_the_onion_service(
     client: Client, live: LiveCampaign, onion: None, settings: LazySettings
 ) -> None:
