@@ -187,9 +187,10 @@ def _across_midnight(
 
     In the last period of a limit (at most an hour) before 00:00 UTC every attempt is also
     counted in a key of our own (under that day's hash, so it is as unlinkable as the day's
-    other counters); in the first period after it, that count is added to today's. django-ratelimit's own windows
-    cannot be read for this: each key's window starts at an offset taken from the key itself,
-    so yesterday's window may already have closed (or not yet have begun) at midnight.
+    other counters); in the first period after it, that count is added to today's.
+    django-ratelimit's own windows cannot be read for this: each key's window starts at an
+    offset taken from the key itself, so yesterday's window may already have closed (or not yet
+    have begun) at midnight.
     """
     allowed, period = _split_rate(rate)
     # At most the last hour: a daily limit's "last period" would be the whole day, and one
