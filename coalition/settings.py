@@ -282,7 +282,8 @@ if REDIS_SENTINELS and not REDIS_URL:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping one Redis client per pool (coalition/redis_cache.py: issue 11).
+            "BACKEND": "coalition.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("COALITION_CACHE_PREFIX", "coalition"),
             # A cache outage must not take sign-in or signing down with it: short timeouts.
