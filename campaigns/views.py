@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.forms.models import model_to_dict
 from django.http import (
     FileResponse,
@@ -52,7 +51,7 @@ from campaigns.models import (
 )
 from campaigns.services import security
 from foundation import uploads
-from foundation.csvsafe import csv_cell
+from foundation.csvsafe import csv_column, csv_text
 from foundation.forms_flow import form_flow
 from foundation.nojs import nojs_token_issue
 from foundation.ratelimit import limit
@@ -628,6 +627,7 @@ def outcome_create(request: HttpRequest, org: str, slug: str) -> HttpResponse:
 
 
 EXPORT_BATCH = 1000  # rows per chunk sent (and per sealed line)
+_UPDATES = {"t": "yes", "f": "no"}  # PostgreSQL's text of wants_updates, as the file says it
 
 
 @never_cache
@@ -661,24 +661,25 @@ def supporters_export(request: HttpRequest, org: str, slug: str) -> StreamingHtt
             yield SEALED_HEADER
         writer.writerow(header)
         count = 0
-        with transaction.atomic():  # one consistent snapshot for the whole file
-            for batch in selectors.supporters_for_export_batches(
-                campaign=campaign, organization=organization, batch=EXPORT_BATCH
-            ):
-                count += len(batch)
-                writer.writerows(
-                    (
-                        csv_cell(name),
-                        csv_cell(email),
-                        country,
-                        csv_cell(city),
-                        petition,
-                        confirmed_at,
-                        "yes" if wants_updates else "no",  # the campaign's joint updates
-                    )
-                    for name, email, country, city, petition, confirmed_at, wants_updates in batch
+        # One consistent snapshot for the whole file (the selector's own transaction).
+        for columns in selectors.supporters_for_export_columns(
+            campaign=campaign, organization=organization, batch=EXPORT_BATCH
+        ):
+            count += len(columns)
+            buffer.write(
+                csv_text(
+                    [
+                        csv_column(columns.name),
+                        csv_column(columns.email),
+                        columns.country,
+                        csv_column(columns.city),
+                        [columns.petition] * len(columns),
+                        columns.confirmed_at,
+                        list(map(_UPDATES.__getitem__, columns.wants_updates)),  # joint updates
+                    ]
                 )
-                yield flush()
+            )
+            yield flush()
         if buffer.tell():
             yield flush()
         services.supporter_export_finish(export=export, rows=count)
