@@ -2,12 +2,16 @@
 
     .venv/bin/python bench/export_stream.py [--rows 1000000] [--skip-http] [--skip-inprocess]
                                             [--variant] [--gunicorn-timeout 300]
+                                            [--database NAME] [--redis-url URL]
 
-Creates (and at the end drops) the database coalition_bench_export with one live campaign, two
+Creates (and at the end drops) the database coalition_bench_export (or --database) with one live campaign, two
 co-sponsors and --rows confirmed signatures, all consenting to the first co-sponsor, loaded with
 PostgreSQL COPY. Then it downloads the real export view (supporters_export) as an admin of that
-organization, twice:
+organization, twice, after a floor:
 
+- the floor: the export's own queries and rows read by a bare ``COPY ... TO STDOUT`` in a fresh
+  process and thrown away (no decryption, no CSV, no view): the CPU a row costs a client at all,
+  measured in the same run, so the worker's CPU per row is also printed as a ratio to it;
 - in-process, in a fresh Python process, through Django's test Client, consuming
   ``response.streaming_content``: tracemalloc peak and the ru_maxrss high-water mark;
 - over HTTP from one gunicorn sync worker in production mode: VmHWM of that worker, rows/s,
@@ -204,6 +208,8 @@ def seed(rows: int, text_chars: int) -> dict[str, Any]:
     return {
         "url": f"/organizations/{first.slug}/campaigns/{campaign.slug}/supporters.csv",
         "user_id": admin(first).pk,
+        "campaign_id": campaign.pk,
+        "organization_id": first.pk,
     }
 
 
@@ -282,6 +288,43 @@ def measure_inprocess(url: str, user_id: int, limit: int) -> dict[str, float]:
         "tracemalloc_peak_mib": peak / 2**20,
         "maxrss_before_mib": rss_before / 1024,
         "maxrss_after_mib": rss_after / 1024,
+    }
+
+
+def measure_floor(campaign_id: int, organization_id: int) -> dict[str, float]:
+    """The floor for the export's worker CPU: the export's own query and rows, read by a bare
+    ``COPY ... TO STDOUT`` in a fresh process and thrown away (no decryption, no CSV, no view)."""
+    _django()
+    from django.db import connection, transaction
+
+    from campaigns import selectors
+    from campaigns.models import Campaign
+    from members.models import Organization
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    organization = Organization.objects.get(pk=organization_id)
+    queries = selectors.supporter_export_queries(campaign=campaign, organization=organization)
+    rows, first_row = 0, 0.0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SET LOCAL jit = off")  # as the export's own transaction
+        postgres_before = common.postgres_cpu_seconds()
+        cpu_before, started = time.process_time(), time.perf_counter()
+        for _slug, sql, params in queries:
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
+                for _data in copy:
+                    rows += 1
+                    if rows == 1:
+                        first_row = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        postgres_cpu = common.postgres_cpu_seconds() - postgres_before
+    return {
+        "rows": rows,
+        "seconds": elapsed,
+        "first_row": first_row,
+        "cpu_s": cpu,
+        "postgres_cpu_s": postgres_cpu,
     }
 
 
@@ -447,6 +490,7 @@ def _verdict(ok: bool) -> str:
 
 
 def main() -> None:
+    global DB_NAME  # one run, one database; _TempFiles looks it up
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument(
@@ -485,10 +529,19 @@ def main() -> None:
         "(tuples, batched writes), compared byte for byte with the app's (adds ~30 s)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--database",
+        default=DB_NAME,
+        help="name of the throwaway database (dropped and created; give each concurrent run "
+        "its own)",
+    )
+    parser.add_argument("--redis-url", default="", help="Redis for the app (default: db 14)")
     args = parser.parse_args()
 
+    DB_NAME = args.database
     workdir = Path(tempfile.mkdtemp(prefix="coalition-bench-export-"))
-    env = common.bench_env(db_name=DB_NAME, var_dir=workdir / "var")
+    extra = {"REDIS_URL": args.redis_url} if args.redis_url else None
+    env = common.bench_env(db_name=DB_NAME, var_dir=workdir / "var", extra=extra)
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared machine)")
     print(
         f"Setting up {DB_NAME} with {args.rows:,} consenting supporters; petition text "
@@ -502,6 +555,9 @@ def main() -> None:
         seeded = _subcommand(env, "_seed", str(args.rows), str(args.petition_text_chars))
         url, user_id = seeded["url"], seeded["user_id"]
         results: dict[str, dict[str, Any]] = {}
+        print("\nFloor: the same rows by a bare COPY TO STDOUT, thrown away ...", flush=True)
+        ids = (str(seeded["campaign_id"]), str(seeded["organization_id"]))
+        results["floor"] = _subcommand(env, "_floor", *ids)
         if not args.skip_inprocess:
             print(
                 f"\nIn-process (test Client, streaming_content, tracemalloc on), first "
@@ -535,8 +591,16 @@ def _report(expected: int, results: dict[str, dict[str, Any]]) -> None:
     for name, r in results.items():
         print(
             f"{name:<12} {r['rows']:>9,} {r['seconds']:9.1f} {r['rows'] / r['seconds']:8.0f}"
-            f" {r['first_row'] * 1000:9.0f} ms {r['bytes'] / 2**20:9.1f}"
+            f" {r['first_row'] * 1000:9.0f} ms {r.get('bytes', 0) / 2**20:9.1f}"
             + ("  (stopped at the time limit)" if r.get("stopped") else "")
+        )
+    floor = results.get("floor")
+    floor_us = floor["cpu_s"] / max(1, floor["rows"]) * 1e6 if floor else 0.0
+    if floor:
+        print(
+            f"\nfloor (bare COPY of the same rows, no decryption or CSV): CPU per row: reader "
+            f"{floor_us:.2f} µs, PostgreSQL (whole server) "
+            f"{floor['postgres_cpu_s'] / max(1, floor['rows']) * 1e6:.2f} µs"
         )
     inprocess = results.get("in-process")
     if inprocess:
@@ -561,6 +625,12 @@ def _report(expected: int, results: dict[str, dict[str, Any]]) -> None:
             f"(whole server) {r['postgres_cpu_s'] / rows * 1e6:.0f} µs; its PostgreSQL backend's "
             f"temporary files peaked at {r['temp_mib']:.0f} MiB"
         )
+        if floor_us:
+            worker_us = r["worker_cpu_s"] / rows * 1e6
+            print(
+                f"  worker CPU per row {worker_us:.1f} µs = {worker_us / floor_us:.1f}x the "
+                f"floor's {floor_us:.2f} µs; at 100,000 rows/s a row may cost 10 µs"
+            )
         projected = expected * r["seconds"] / rows
         if projected > GUNICORN_DEFAULT_TIMEOUT:
             print(
@@ -621,6 +691,8 @@ if __name__ == "__main__":
         command, rest = sys.argv[1], sys.argv[2:]
         if command == "_seed":
             out: Any = seed(int(rest[0]), int(rest[1]))
+        elif command == "_floor":
+            out = measure_floor(int(rest[0]), int(rest[1]))
         elif command == "_inprocess":
             out = measure_inprocess(rest[0], int(rest[1]), int(rest[2]))
         else:
