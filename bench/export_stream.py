@@ -4,10 +4,10 @@
                                             [--variant] [--gunicorn-timeout 300]
                                             [--database NAME] [--redis-url URL]
 
-Creates (and at the end drops) the database coalition_bench_export (or --database) with one live campaign, two
-co-sponsors and --rows confirmed signatures, all consenting to the first co-sponsor, loaded with
-PostgreSQL COPY. Then it downloads the real export view (supporters_export) as an admin of that
-organization, twice, after a floor:
+Creates (and at the end drops) the database coalition_bench_export (or --database) with one
+live campaign, two co-sponsors and --rows confirmed signatures, all consenting to the first
+co-sponsor, loaded with PostgreSQL COPY. Then it downloads the real export view
+(supporters_export) as an admin of that organization, twice, after a floor:
 
 - the floor: the export's own queries and rows read by a bare ``COPY ... TO STDOUT`` in a fresh
   process and thrown away (no decryption, no CSV, no view): the CPU a row costs a client at all,
