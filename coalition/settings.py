@@ -637,9 +637,12 @@ if EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS < 1:
         f"COALITION_EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS={EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS} "
         "must be at least 1 (1: a release every day)."
     )
-if EVIDENCE_ACCOUNT_DELAY_DAYS < 0:
+if EVIDENCE_ACCOUNT_DELAY_DAYS < EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS:
+    # At least one release cycle between approval and appearance: with no delay and a daily
+    # release an account would appear the day after its report moved the figures.
     raise ImproperlyConfigured(
-        f"COALITION_EVIDENCE_ACCOUNT_DELAY_DAYS={EVIDENCE_ACCOUNT_DELAY_DAYS} must be 0 or more."
+        f"COALITION_EVIDENCE_ACCOUNT_DELAY_DAYS={EVIDENCE_ACCOUNT_DELAY_DAYS} must be at least "
+        f"COALITION_EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS ({EVIDENCE_ACCOUNT_RELEASE_EVERY_DAYS})."
     )
 if not 0 < EVIDENCE_REDACTION_MAX_SIMILARITY < 1:
     raise ImproperlyConfigured(
