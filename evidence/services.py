@@ -432,9 +432,9 @@ def report_contact(
 def report_account_read(
     *, report: CaseReport, organization: Organization, user: User, reason: str
 ) -> str:
-    """The reporter's own account (private words, which may name people and places), for a
-    moderator who says why; logged like a contact look-up, so every member organization sees
-    who read which report's words and why."""
+    """The reporter's own account and "other" answers (private words, which may name people and
+    places), for a moderator who says why; logged like a contact look-up, so every member
+    organization sees who read which report's words and why."""
     moderator_check(organization=organization, user=user)
     if report.status not in {
         CaseReport.Status.CONFIRMED,
@@ -442,7 +442,7 @@ def report_account_read(
         CaseReport.Status.REJECTED,
     }:
         raise EvidenceError(_("The reporter has not confirmed this report yet."))
-    if not report.account:
+    if not (report.account or report.other_answers):
         raise EvidenceError(_("This report has no account in the reporter's own words."))
     _log(action=ModerationLog.Action.ACCOUNT, organization=organization, user=user,
          reason=reason, report=report)  # fmt: skip

@@ -266,6 +266,15 @@ def moderation(request: HttpRequest, org: str) -> HttpResponse:
     )
 
 
+def _others(report: CaseReport) -> dict[str, str]:
+    """The reporter's "other (describe)" answers by the list's label."""
+    return {
+        label_for(report.issue_area.slug, key): text
+        for key, text in selectors.report_others(report).items()
+        if key in Term.Vocabulary.values
+    }
+
+
 @login_required
 def moderation_report(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     organization = _moderator_for(request, org)
@@ -290,11 +299,9 @@ def moderation_report(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         context={
             "organization": organization,
             "report": report,
-            "others": {
-                label_for(report.issue_area.slug, key): text
-                for key, text in selectors.report_others(report).items()
-                if key in Term.Vocabulary.values
-            },
+            # Only which lists have an "other" answer: the answers are the reporter's own words
+            # and are read, like the account, with a logged reason (moderation_account).
+            "others_given": _others(report).keys(),
             "documents": list(report.documents.all()),
             "may_contact": selectors.report_consents_to(report=report, organization=organization),
             "contact_form": ContactForm(),
@@ -309,10 +316,10 @@ def moderation_account(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     contact look-up is (the report's page shows everything else)."""
     organization = _moderator_for(request, org)
     report = selectors.report_for_moderator(pk=pk)
-    if report is None or not report.account:
+    if report is None or not (report.account or report.other_answers):
         raise Http404
     form = AccountForm(request.POST or None)
-    account = ""
+    account, others, shown = "", {}, False
     if request.method == "POST":
         limit(request, scope="org_write", key=f"user:{request.user.pk}")
         if form.is_valid():
@@ -323,6 +330,7 @@ def moderation_account(request: HttpRequest, org: str, pk: int) -> HttpResponse:
                     user=access.request_user(request),
                     reason=form.cleaned_data["reason"],
                 )
+                others, shown = _others(report), True
             except services.EvidenceError as exc:
                 form.add_error(None, str(exc))
     return render(
@@ -332,7 +340,9 @@ def moderation_account(request: HttpRequest, org: str, pk: int) -> HttpResponse:
             "organization": organization,
             "report": report,
             "form": form,
+            "shown": shown,
             "account": account,
+            "others": others,
             "moderation_form": ModerationForm(),
         },
         status=400 if form.errors else 200,

@@ -372,6 +372,43 @@ def test_a_moderator_sees_the_address_only_where_the_reporter_consented(
     assert ModerationLog.objects.get().action == ModerationLog.Action.CONTACT
 
 
+def test_the_reporter_s_other_answers_are_read_only_with_a_logged_reason(
+    client: Client, live: Any, issue_area: IssueArea
+) -> None:
+    """An "other (describe)" answer is the reporter's own words too: the report's page says one
+    was given, and it is shown, like the account, only after a reason that is logged."""
+    alpha, _beta = live.orgs
+    report = services.report_create(
+        issue_area=issue_area,
+        email="other@example.org",
+        country="LV",
+        month=date(2025, 3, 1),
+        choices={"event": _term(issue_area, "event", "Account frozen")},
+        others={"institution": "the Narva branch, manager Olga K."},
+        documents=[],
+    )
+    assert report is not None
+    report = services.report_confirm(token=services.token_make(report.pk, "confirm"))
+    client.force_login(live.admins[0])
+    detail = client.get(reverse("evidence:report_review", args=[alpha.slug, report.pk]))
+    url = reverse("evidence:account", args=[alpha.slug, report.pk])
+    asked = client.get(url)
+
+    for response in (detail, asked):
+        assert response.status_code == 200
+        assert "Narva" not in response.content.decode()
+    assert url in detail.content.decode()
+    assert not ModerationLog.objects.exists()
+
+    shown = client.post(url, {"reason": "to add the bank to the list"})
+
+    assert "the Narva branch, manager Olga K." in shown.content.decode()
+    entry = ModerationLog.objects.get()
+    assert (entry.action, entry.report_id, entry.reason) == (
+        ModerationLog.Action.ACCOUNT, report.pk, "to add the bank to the list"
+    )  # fmt: skip
+
+
 def test_reading_the_reporter_s_own_words_needs_a_reason_and_is_logged(
     client: Client, live: Any, issue_area: IssueArea
 ) -> None:
