@@ -223,6 +223,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text mail (outbox.services, updates): the same templates without HTML escaping,
+        # or "A & B" reaches a reader as "A &amp; B". Nothing rendered here is ever HTML.
+        "NAME": "mail_text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------

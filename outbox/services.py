@@ -44,6 +44,9 @@ from outbox.suppression import (
 
 logger = logging.getLogger(__name__)
 
+# The template engine for plain-text mail: no HTML escaping (coalition/settings.py TEMPLATES).
+MAIL_TEXT = "mail_text"
+
 
 def email_enqueue(
     *,
@@ -189,8 +192,8 @@ def email_template_render(
     if list_token:
         context["unsubscribe_url"] = unsubscribe_url(list_token)
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"{template}_subject.txt", context)
-        body_text = render_to_string(f"{template}_body.txt", context).strip()
+        subject = render_to_string(f"{template}_subject.txt", context, using=MAIL_TEXT)
+        body_text = render_to_string(f"{template}_body.txt", context, using=MAIL_TEXT).strip()
     return RenderedEmail(subject=subject, body_text=body_text + "\n")
 
 

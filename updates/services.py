@@ -23,7 +23,7 @@ from campaigns import joint
 from campaigns.models import Campaign, JointAct, OutcomeEvent, Signature
 from foundation.errors import DomainError
 from members.models import Membership, Organization, User
-from outbox.services import email_enqueue
+from outbox.services import MAIL_TEXT, email_enqueue
 from outbox.suppression import (
     campaign_scope,
     list_tokens_for,
@@ -206,7 +206,8 @@ def update_render(
             "unsubscribe_url": unsubscribe,
             "site_url": settings.SITE_URL,
         }
-        text = render_to_string("updates/email/update_body.txt", context).strip() + "\n"
+        text = render_to_string("updates/email/update_body.txt", context, using=MAIL_TEXT)
+        text = text.strip() + "\n"
         html = render_to_string("updates/email/update_body.html", context)
         return str(context["subject"]), text, html
 
