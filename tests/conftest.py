@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterator
 from importlib import import_module
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import hypothesis
 import pytest
@@ -31,6 +32,27 @@ os.environ.pop("COALITION_TESTING", None)
 # Playwright's sync API runs an event loop in the test thread; Django's ORM guard would refuse
 # every query made from it although nothing runs concurrently.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    """pytest-xdist (`make pytest` runs ``-n 2``): each worker process gets a Redis database of its
+    own, as pytest-django gives it a test database of its own (``_gw0``, ``_gw1``): tests clear
+    the whole cache database (``_embedded_tasks``) and the integration tests' workers read the
+    broker queues in it. Worker ``gwN`` uses REDIS_URL's database minus N (15, 14, ... for the
+    default /15), set in its environment before it loads the settings."""
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        return  # embedded mode: a local-memory cache per process
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    for index, spec in enumerate(specs):
+        if base - index < 0:
+            raise pytest.UsageError(
+                f"REDIS_URL names database {base}: {len(specs)} workers need the {len(specs)} "
+                f"databases {base} and below it (e.g. /15 for -n {len(specs)})"
+            )
+        spec.env["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{base - index}"))
 
 
 @pytest.hookimpl(trylast=True)
