@@ -9,6 +9,10 @@ PORT ?= 8000
 # Tests use the real PostgreSQL and Redis when they answer on 127.0.0.1 (ours and CI do).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coalition
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# pytest-xdist: one worker process per core (at most 4), each with its own test database and Redis
+# database (tests/conftest.py: /15, /14, ...). `PYTEST_ARGS=-n0` runs everything in one process.
+# worksteal: a worker that runs dry takes half of the other's remaining tests.
+PYTEST_XDIST ?= -n auto --maxprocesses=4 --dist=worksteal
 
 .PHONY: install run test lint typecheck pytest messages check-deploy audit clean e2e-tools
 
@@ -51,10 +55,10 @@ pytest: install e2e-tools
 	@if $(PY) bin/services-up.py; then \
 	  echo "Using PostgreSQL and Redis on 127.0.0.1"; \
 	  DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	    $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	    $(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS); \
 	else \
 	  echo "PostgreSQL/Redis not reachable: running on SQLite; integration tests will skip"; \
-	  $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	  $(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS); \
 	fi
 
 test: lint typecheck pytest
