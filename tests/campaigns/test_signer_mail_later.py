@@ -28,7 +28,12 @@ from tests.campaigns.signing_helpers import open_petitions
 
 pytestmark = pytest.mark.django_db
 
-FORM = {"name": "Мария Иванова", "email": "maria@example.org", "country": "LV", "display": "full"}
+FORM = {
+    "name": "Мария O'Brien",
+    "email": "maria@example.org",
+    "country": "LV",
+    "display": "full",
+}
 
 
 @pytest.fixture
@@ -48,7 +53,8 @@ def _post_sign(client, live, **extra):
 
 def _as_rendered_in_the_request(signature: Signature, template: str) -> tuple[str, str]:
     """What ``_mail_signer`` rendered inside the sign request before issue 11 (its context and
-    ``email_enqueue_template``'s rendering, spelled out)."""
+    ``email_enqueue_template``'s rendering, spelled out; the signer's name, shown in full, has
+    characters HTML would escape, so an escaping engine would show here)."""
     base = settings.SITE_URL
     context = {
         "site_url": base,
@@ -62,9 +68,11 @@ def _as_rendered_in_the_request(signature: Signature, template: str) -> tuple[st
         + reverse("campaigns:withdraw", args=[token_make(signature.pk, "withdraw")]),
         "erase_url": base + reverse("privacy:erase", args=[digest_token(signature.email_digest)]),
     }
+    engine = outbox_services.MAIL_TEXT  # plain text, not HTML-escaped (as the request rendered)
     with translation.override(signature.language):
-        subject = render_to_string(f"campaigns/email/{template}_subject.txt", context)
-        body = render_to_string(f"campaigns/email/{template}_body.txt", context).strip()
+        subject = render_to_string(f"campaigns/email/{template}_subject.txt", context, using=engine)
+        body = render_to_string(f"campaigns/email/{template}_body.txt", context, using=engine)
+    body = body.strip()
     return " ".join(subject.splitlines()).strip()[:255], body + "\n"
 
 
@@ -81,7 +89,7 @@ def test_the_sign_post_leaves_a_recipe_and_no_rendered_mail(client, live):
         )
         subject, body, args = cursor.fetchone()
     assert (subject, body) == ("", "")
-    assert "maria" not in args.lower() and "Мария" not in args  # no personal data in the recipe
+    assert "maria" not in args.lower() and "Brien" not in args  # no personal data in the recipe
     assert email.to == "maria@example.org"
     assert email.recipient_digest == signature.email_digest
     assert email.status == Email.Status.QUEUED and mail.outbox == []
