@@ -482,6 +482,24 @@ def _rendered(emails: list[Email], outcomes: dict[int, str]) -> list[Email]:
     return ready
 
 
+def emails_by_recipe_cancel(*, renderer: str, args: dict[str, Any]) -> int:
+    """Cancel the queued mail a renderer was to render for ``args`` (each key equal), rendered
+    already or not: what it was about is gone (a signature withdrawn), so a row that was
+    rendered on its first attempt and is waiting for a retry is not sent after all."""
+    return Email.objects.filter(
+        renderer=renderer,
+        status=Email.Status.QUEUED,
+        **{f"render_args__{key}": value for key, value in args.items()},
+    ).update(status=Email.Status.CANCELLED, last_error="gone: what this mail was about was deleted")
+
+
+class RenderingFailed(Exception):
+    """A renderer raised; carries only the type of what it raised (see _email_render)."""
+
+    def __str__(self) -> str:
+        return f"rendering failed ({self.args[0]})"
+
+
 def _email_render(email: Email) -> str:
     """Render a claimed row by its recipe: "rendered", "gone" (cancelled: what it was about no
     longer exists), "deferred" or "failed" (the renderer raised: a failed attempt, like a mail
@@ -494,20 +512,26 @@ def _email_render(email: Email) -> str:
         if rendered is not None and not rendered.body_text:
             raise ValueError(f"email renderer {email.renderer!r} rendered an empty body")
     except Exception as exc:
-        # The exception's text may quote what was rendered: only its type is logged here, the
-        # reason recorded on the row has addresses scrubbed (send_failure_classify).
+        # The exception's text may quote what was being rendered (a signer's name, a link's
+        # token): only its type is logged, and only its type is recorded on the row, which
+        # staff see.
         logger.warning(
             "email rendering failed",
             extra={"email_id": email.pk, "renderer": email.renderer, "error": type(exc).__name__},
         )
-        return _send_failed(email=email, exc=exc)
+        return _send_failed(email=email, exc=RenderingFailed(type(exc).__name__))
+    # Only while the row is still this claim's: had the sweep taken it back and another worker
+    # claimed it, two renderings (with different link tokens) could go out under one Message-ID.
+    ours = Email.objects.filter(
+        pk=email.pk, status=Email.Status.SENDING, claimed_at=email.claimed_at
+    )
     if rendered is None:
-        Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(
+        ours.update(
             status=Email.Status.CANCELLED, last_error="gone: what this mail was about was deleted"
         )
         return "gone"
     subject = _subject_line(rendered.subject)
-    stored = Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(
+    stored = ours.update(
         subject=subject, body_text=rendered.body_text, body_html=rendered.body_html
     )
     if not stored:

@@ -26,6 +26,7 @@ from outbox.services import (
     email_enqueue_rendered_later,
     email_renderer_register,
     email_template_render,
+    emails_by_recipe_cancel,
 )
 from outbox.suppression import ALL as SUPPRESS_ALL
 
@@ -86,7 +87,9 @@ def signer_mail_render(email: Email) -> RenderedEmail | None:
         .filter(pk=email.render_args.get("signature"))
         .first()
     )
-    if signature is None:
+    if signature is None or signature.email_digest != email.recipient_digest:
+        # Gone, or (never by our own queueing) a recipe naming another mailbox's signature:
+        # nobody's name and links go to an address that is not theirs.
         return None
     return email_template_render(
         template=f"campaigns/email/{template}",
@@ -338,6 +341,8 @@ def signature_delete(signature: Signature) -> None:
     if signature.status == Signature.Status.CONFIRMED:
         # Uncount it in the hour it was counted, so the charts' totals stay the petition's total.
         _count(signature, SignatureCountDelta.Kind.CONFIRMED, -1, at=signature.confirmed_at)
+    # Its mail still waiting (a retry after a failed attempt) must not go out after all.
+    emails_by_recipe_cancel(renderer=SIGNER_MAIL_RENDERER, args={"signature": signature.pk})
     signature.delete()  # consents go with it (cascade)
 
 

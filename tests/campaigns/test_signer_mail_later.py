@@ -149,7 +149,8 @@ def test_a_signature_withdrawn_before_its_mail_went_out_gets_none(client, live):
     signature = _post_sign(client, live)
     services.signature_withdraw(token=token_make(signature.pk, "withdraw"))
     email = Email.objects.get(kind="campaigns.confirm")
-    assert email_send(email_id=email.pk) == "gone"
+    # Cancelled by the withdrawal itself; a worker holding its id finds nothing to send.
+    assert email_send(email_id=email.pk) == "skipped"
     email.refresh_from_db()
     assert email.status == Email.Status.CANCELLED and email.last_error.startswith("gone")
     assert email.body_text == "" and mail.outbox == []

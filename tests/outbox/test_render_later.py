@@ -143,7 +143,9 @@ def test_a_renderer_that_keeps_raising_fails_for_good_after_the_last_attempt(not
     Email.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
     assert tasks.outbox_send(email.pk) == "failed"
     email.refresh_from_db()
-    assert email.status == Email.Status.FAILED and "no such template" in email.last_error
+    # Only the exception's type: its text may quote what was being rendered.
+    assert email.status == Email.Status.FAILED and "ValueError" in email.last_error
+    assert "no such template" not in email.last_error
     assert mail.outbox == []
 
 
