@@ -314,8 +314,8 @@ def test_one_daily_cap_covers_the_mail_of_every_public_form_to_a_mailbox(live, s
     from datetime import date
 
     from agenda import services as agenda
-    from outbox.mailbox_cap import PUBLIC_FORM_MAIL_KINDS
     from evidence import services as evidence
+    from outbox.mailbox_cap import PUBLIC_FORM_MAIL_KINDS
 
     settings.SIGNATURE_MAILS_PER_MAILBOX = 3
     area = live.petition.campaign.issue_area
