@@ -269,7 +269,7 @@ def moderation(request: HttpRequest, org: str) -> HttpResponse:
 def _others(report: CaseReport) -> dict[str, str]:
     """The reporter's "other (describe)" answers by the list's label."""
     return {
-        label_for(report.issue_area.slug, key): text
+        str(label_for(report.issue_area.slug, key)): text
         for key, text in selectors.report_others(report).items()
         if key in Term.Vocabulary.values
     }

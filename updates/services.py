@@ -206,8 +206,8 @@ def update_render(
             "unsubscribe_url": unsubscribe,
             "site_url": settings.SITE_URL,
         }
-        text = render_to_string("updates/email/update_body.txt", context, using=MAIL_TEXT)
-        text = text.strip() + "\n"
+        plain = render_to_string("updates/email/update_body.txt", context, using=MAIL_TEXT)
+        text = plain.strip() + "\n"
         html = render_to_string("updates/email/update_body.html", context)
         return str(context["subject"]), text, html
 
