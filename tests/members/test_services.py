@@ -100,12 +100,15 @@ def test_screened_application_opens_the_vote_and_mails_members_our_subject(
         assert "Win a prize at evil.example NOW" in message.body
 
 
-def test_name_in_the_members_mail_is_escaped_and_cut_short(members):
+def test_name_in_the_members_mail_is_plain_text_and_cut_short(members):
+    """An applicant's name goes into a plain-text mail (no HTML part, so no markup in it does
+    anything) as written, not HTML-escaped: "A & B" must not reach members as "A &amp; B"."""
     organization = _application(UserFactory(), name="A & B <b>" + "x" * 110)
     services.organization_screen(organization=organization, by=None, admit=True)
-    body = Email.objects.filter(kind="members.decision_opened").first().body_text
-    assert "A &amp; B &lt;b&gt;" in body
-    assert "<b>" not in body
+    email = Email.objects.filter(kind="members.decision_opened").first()
+    body = email.body_text
+    assert email.body_html == ""
+    assert "A & B <b>" in body and "&amp;" not in body
     assert "x" * 110 + " to the coalition" not in body  # the title is cut at 140 characters
     assert "x…" in body
 
