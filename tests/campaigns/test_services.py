@@ -257,6 +257,9 @@ def test_confirming_twice_counts_once(live):
 @pytest.mark.parametrize(
     "token",
     ["garbage", token_make(1, "withdraw"), token_make(999999, "confirm")],
+    # Fixed ids: a token holds the time it was made, and each xdist worker collects on its own,
+    # so ids taken from the tokens could differ between workers (which xdist refuses).
+    ids=["garbage", "withdraw-token-for-confirm", "unknown-signature"],
 )
 def test_tampered_or_wrong_tokens_change_nothing(live, token):
     _sign(live.petition)
