@@ -121,15 +121,8 @@ def nojs_budget_spend(
     at most that much of the shared one, so no-JavaScript signers of other petitions still get
     through."""
     if obj and object_scope:
-        nojs_object_budget_spend(request, object_scope=object_scope, obj=obj)
+        limit(request, scope=object_scope, key=f"global:{object_scope}:{obj}")
     limit(request, scope=scope, key=f"global:{scope}")
-
-
-def nojs_object_budget_spend(request: HttpRequest, *, object_scope: str, obj: str) -> None:
-    """Count one post without a proof of work against that object's own budget alone (the
-    petition's ``sign_nojs_petition``): one counter per object, whichever door the post came
-    through (the sign page, the JSON API, the partner API)."""
-    limit(request, scope=object_scope, key=f"global:{object_scope}:{obj}")
 
 
 class NoJsTokenInput(forms.HiddenInput):
