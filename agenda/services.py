@@ -54,8 +54,7 @@ from members.services import (
     decision_open,
     organization_language,
 )
-from outbox.mailbox_cap import mailbox_lock as _mailbox_lock
-from outbox.mailbox_cap import mailbox_may_be_mailed as _mailbox_may_be_mailed
+from outbox.mailbox_cap import mailbox_lock, mailbox_may_be_mailed
 from outbox.services import email_enqueue_template
 from outbox.suppression import unsubscribe_hook_register
 from privacy.services import erasure_hook_register
@@ -140,8 +139,8 @@ def proposal_create(
     if not countries:
         raise AgendaError(_("Choose at least one country."))
     digest = email_digest(email)
-    _mailbox_lock(digest)
-    if not _mailbox_may_be_mailed(digest):
+    mailbox_lock(digest)
+    if not mailbox_may_be_mailed(digest):
         logger.warning("agenda mail cap reached; proposal dropped")
         return None
     proposal = Proposal.objects.create(
@@ -205,8 +204,8 @@ def support_create(*, proposal: Proposal, email: str, wants_answer: bool = False
     if proposal.status not in SUPPORTABLE:
         raise AgendaError(_("This proposal does not take supports."))
     digest = email_digest(email)
-    _mailbox_lock(digest)
-    if not _mailbox_may_be_mailed(digest):
+    mailbox_lock(digest)
+    if not mailbox_may_be_mailed(digest):
         logger.warning("agenda mail cap reached; support dropped")
         return
     try:

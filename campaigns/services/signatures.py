@@ -148,12 +148,12 @@ def signature_create(
         source = None  # attribution only ever goes to a co-sponsor
     digest = signing.email_digest(email)
     language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-    _mailbox_lock(digest)
+    mailbox_cap.mailbox_lock(digest)
     # Every accepted attempt counts as "started", a repeat or a capped one too: if only new
     # signatures counted, a co-sponsor's member could sign with someone's address and read on
     # the dashboard (+1 or +0) whether that person had signed (issue 10).
     _count_attempt(petition, country=country, source=source)
-    if not _mailbox_may_be_mailed(digest):
+    if not mailbox_cap.mailbox_may_be_mailed(digest):
         # Over the per-mailbox cap: answer like success (the caller does not know which case
         # this is), write no signature and send nothing, so that nobody can mail-bomb an inbox
         # by signing many petitions with its address.
@@ -245,8 +245,6 @@ def _signature_insert_new(signature: Signature) -> Signature | None:
 # cap counts it with the case reports' and the agenda's under one lock and one setting
 # (outbox/mailbox_cap.py): one mailbox, one budget, whichever forms were used.
 SIGNER_MAIL_KINDS = ("campaigns.confirm", "campaigns.already_signed", "campaigns.reminder")
-_mailbox_lock = mailbox_cap.mailbox_lock
-_mailbox_may_be_mailed = mailbox_cap.mailbox_may_be_mailed
 
 
 def _signature_resend(signature: Signature) -> None:
@@ -386,8 +384,8 @@ def signatures_remind_and_expire(*, now: datetime | None = None) -> tuple[int, i
             )
             if signature is None or signature.last_mailed_at >= now - interval:
                 continue
-            _mailbox_lock(signature.email_digest)
-            if not _mailbox_may_be_mailed(signature.email_digest):
+            mailbox_cap.mailbox_lock(signature.email_digest)
+            if not mailbox_cap.mailbox_may_be_mailed(signature.email_digest):
                 continue  # the mailbox had its share today; the reminder waits for a later run
             signature.reminders_sent += 1
             signature.last_mailed_at = now
