@@ -180,6 +180,10 @@ _EVENING_KEY = "ratelimit:evening:"
 _EVENING_MAX_SECONDS = 3600
 
 
+def _evening_key(scope: str, value: str, day: date) -> str:
+    return _EVENING_KEY + scope + ":" + limit_hash(value, day=day)
+
+
 def _across_midnight(
     scope: str, rate: str, value: str, usage: dict[str, Any] | None
 ) -> dict[str, Any] | None:
@@ -199,12 +203,12 @@ def _across_midnight(
     into_day = time.time() % 86400
     day = today()
     if into_day >= 86400 - span:
-        evening = _EVENING_KEY + scope + ":" + limit_hash(value, day=day)
+        evening = _evening_key(scope, value, day)
         cache.add(evening, 0, timeout=2 * span + 60)
         cache.incr(evening)
     if usage is None or usage["should_limit"] or into_day >= span:
         return usage
-    earlier = cache.get(_EVENING_KEY + scope + ":" + limit_hash(value, day=day - timedelta(days=1)))
+    earlier = cache.get(_evening_key(scope, value, day - timedelta(days=1)))
     if isinstance(earlier, int) and usage["count"] + earlier > allowed:
         return {**usage, "should_limit": True, "time_left": max(usage["time_left"], 1)}
     return usage

@@ -482,6 +482,10 @@ def _rendered(emails: list[Email], outcomes: dict[int, str]) -> list[Email]:
     return ready
 
 
+# Why a row queued by recipe was cancelled unsent: what it was about no longer exists.
+_GONE = "gone: what this mail was about was deleted"
+
+
 def emails_by_recipe_cancel(*, renderer: str, args: dict[str, Any]) -> int:
     """Cancel the queued mail a renderer was to render for ``args`` (each key equal), rendered
     already or not: what it was about is gone (a signature withdrawn), so a row that was
@@ -490,7 +494,7 @@ def emails_by_recipe_cancel(*, renderer: str, args: dict[str, Any]) -> int:
         renderer=renderer,
         status=Email.Status.QUEUED,
         **{f"render_args__{key}": value for key, value in args.items()},
-    ).update(status=Email.Status.CANCELLED, last_error="gone: what this mail was about was deleted")
+    ).update(status=Email.Status.CANCELLED, last_error=_GONE)
 
 
 class RenderingFailed(Exception):
@@ -526,9 +530,7 @@ def _email_render(email: Email) -> str:
         pk=email.pk, status=Email.Status.SENDING, claimed_at=email.claimed_at
     )
     if rendered is None:
-        ours.update(
-            status=Email.Status.CANCELLED, last_error="gone: what this mail was about was deleted"
-        )
+        ours.update(status=Email.Status.CANCELLED, last_error=_GONE)
         return "gone"
     subject = _subject_line(rendered.subject)
     stored = ours.update(
