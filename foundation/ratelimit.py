@@ -58,17 +58,44 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
+# Each process keeps the keys of today and yesterday (the days whose salts are still in the
+# cache) and reads the salt again after this long: the sign POST computes two or three hashes,
+# and reading the salt for each cost two cache round trips (issue 11). Should the cache lose a
+# salt (a flush, an eviction), every process has the new one within this time.
+_DAY_KEY_RECHECK_SECONDS = 60.0
+_day_keys: dict[date, tuple[bytes, float]] = {}
+
+
 def _day_key(day: date) -> bytes:
     """HMAC(secret, date || salt of the day): the salt is random, kept only in the cache and
     expires after two days, which is what makes the day's hashes unlinkable afterwards.
-    ``cache.add`` is atomic, so every process of the site agrees on one salt per day."""
+    ``cache.add`` is atomic, so every process of the site agrees on one salt per day. A process
+    keeps the key of today and yesterday only, never of an older day, whose salt has expired."""
+    now = time.monotonic()
+    known = _day_keys.get(day)
+    if known is not None and now - known[1] < _DAY_KEY_RECHECK_SECONDS:
+        return known[0]
     name = _DAY_SALT_KEY + day.isoformat()
-    cache.add(name, secrets.token_hex(32), timeout=_DAY_SALT_TTL)
     salt = cache.get(name)
+    if salt is None:
+        cache.add(name, secrets.token_hex(32), timeout=_DAY_SALT_TTL)
+        salt = cache.get(name)
     if not isinstance(salt, str):
         raise RuntimeError("no salt for the day in the cache")
     message = f"foundation.ratelimit:{day.isoformat()}:{salt}".encode()
-    return hmac.new(settings.HASH_KEY.encode(), message, hashlib.sha256).digest()
+    key = hmac.new(settings.HASH_KEY.encode(), message, hashlib.sha256).digest()
+    yesterday = today() - timedelta(days=1)
+    for old in [d for d in _day_keys if d < yesterday]:
+        del _day_keys[old]
+    if day >= yesterday:
+        _day_keys[day] = (key, now)
+    return key
+
+
+def day_keys_forget() -> None:
+    """Forget the day keys this process holds, as if it had just started (the tests, after
+    emptying the cache, where the salts were)."""
+    _day_keys.clear()
 
 
 def limit_hash(value: str, *, day: date | None = None) -> str:

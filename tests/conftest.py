@@ -84,6 +84,9 @@ def _embedded_tasks(settings: LazySettings, request: pytest.FixtureRequest) -> I
         # Rate-limit counters and cached fragments must not leak from one test into the next.
         for backend in caches.all():
             backend.clear()
+        from foundation.ratelimit import day_keys_forget
+
+        day_keys_forget()  # the day's salt went with the cache
     # A request in Russian leaves Russian active in the thread; each test starts in English.
     translation.activate("en")
     yield

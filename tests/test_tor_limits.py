@@ -294,12 +294,39 @@ def test_draining_one_petition_s_budget_leaves_the_others_theirs(settings: LazyS
 
 def test_limit_hashes_change_every_day_and_cannot_be_recomputed_once_the_salt_is_gone() -> None:
     day = date(2026, 11, 30)
-    first = ratelimit.limit_hash("ip:10.0.0.1", day=day)
-    assert first == ratelimit.limit_hash("ip:10.0.0.1", day=day)
-    assert first != ratelimit.limit_hash("ip:10.0.0.1", day=day + timedelta(days=1))
-    assert "10.0.0.1" not in first
-    cache.delete(ratelimit._DAY_SALT_KEY + day.isoformat())  # what expiry does after two days
-    assert ratelimit.limit_hash("ip:10.0.0.1", day=day) != first
+    with mock.patch.object(ratelimit, "today", return_value=day):
+        first = ratelimit.limit_hash("ip:10.0.0.1", day=day)
+        assert first == ratelimit.limit_hash("ip:10.0.0.1", day=day)
+        assert first != ratelimit.limit_hash("ip:10.0.0.1", day=day + timedelta(days=1))
+        assert "10.0.0.1" not in first
+    # Two days on, the cache's salt expires; the process has dropped that day's key as well.
+    with mock.patch.object(ratelimit, "today", return_value=day + timedelta(days=2)):
+        ratelimit.limit_hash("ip:10.0.0.1")
+        cache.delete(ratelimit._DAY_SALT_KEY + day.isoformat())  # what expiry does
+        assert ratelimit.limit_hash("ip:10.0.0.1", day=day) != first
+
+
+def test_a_process_reads_the_days_salt_once_a_minute_not_per_hash() -> None:
+    """The sign POST hashes two or three values; each read the salt (two cache round trips).
+    A salt the cache lost (a flush) is replaced in every process within a minute."""
+    day = date(2026, 11, 30)
+    with (
+        mock.patch.object(ratelimit, "today", return_value=day),
+        mock.patch.object(ratelimit.time, "monotonic", return_value=1000.0) as clock,
+        mock.patch.object(ratelimit, "cache", wraps=cache) as counted,
+    ):
+        first = ratelimit.limit_hash("ip:10.0.0.1")
+        reads = counted.get.call_count
+        assert reads >= 1
+        assert ratelimit.limit_hash("ip:10.0.0.2") != first
+        assert ratelimit.limit_hash("ip:10.0.0.1") == first
+        assert counted.get.call_count == reads  # from the process's copy
+        cache.delete(ratelimit._DAY_SALT_KEY + day.isoformat())  # a flush
+        clock.return_value = 1000.0 + 59
+        assert ratelimit.limit_hash("ip:10.0.0.1") == first
+        clock.return_value = 1000.0 + 61
+        assert ratelimit.limit_hash("ip:10.0.0.1") != first  # a new salt, read again
+        assert counted.get.call_count > reads
 
 
 def _at(moment: int, day: date) -> contextlib.ExitStack:
