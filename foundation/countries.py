@@ -96,3 +96,13 @@ class CountryField(forms.ChoiceField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=country_choices, **kwargs)
+
+    def valid_value(self, value: Any) -> bool:
+        """A country code: looked up in a set, not by walking the 250 choices of the active
+        language (ChoiceField's way, which built and normalized the list on every sign POST)."""
+        return str(value) in _codes()
+
+
+@lru_cache(maxsize=1)
+def _codes() -> frozenset[str]:
+    return frozenset(code for code, _name in countries)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import pytest
+from django import forms
 from django.utils import translation
 
-from foundation.countries import CountrySelect, country_choices
+from foundation.countries import CountryField, CountrySelect, country_choices
 
 
 def _select(value: str | None, **attrs: str) -> str:
@@ -55,3 +57,18 @@ def test_posted_junk_is_rendered_escaped_and_never_kept():
         html = _select('"><script>alert(1)</script>')
     assert "<script>" not in html and " selected" not in html
     assert len(CountrySelect._rendered) == kept
+
+
+def test_the_field_accepts_exactly_the_codes_it_offers_in_every_language() -> None:
+    """valid_value is a set lookup (issue 11): it must agree with the choices it replaced."""
+    for language in ("en", "ru"):
+        with translation.override(language):
+            field = CountryField()
+            offered = {code for code, _name in country_choices(blank=False)}
+            assert all(field.valid_value(code) for code in offered)
+            assert field.clean("DE") == "DE"
+            for bad in ("XX", "de", "DEU", "D", " DE", "<b>", "1"):
+                assert not field.valid_value(bad)
+                with pytest.raises(forms.ValidationError) as raised:
+                    field.clean(bad)
+                assert raised.value.code == "invalid_choice"
