@@ -31,6 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from foundation.crypto import scrub
+from foundation.inserts import row_insert
 from foundation.mailbox import email_digest
 from outbox.dkim import SignedMessage
 from outbox.models import Email
@@ -142,24 +143,27 @@ def _email_write(
     suppressed = bool(list_scope) and mailbox_suppressed(digest=digest, scope=list_scope)
     if list_scope and not list_token:
         list_token = list_token_for(digest=digest, scope=list_scope)
-    email = Email.objects.create(
-        kind=kind,
-        to=to,
-        recipient_digest=digest,
-        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
-        reply_to=reply_to,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
-        renderer=renderer,
-        render_args=render_args or {},
-        next_attempt_at=send_at or timezone.now(),
-        bulk=bulk,
-        list_scope=list_scope,
-        list_token=list_token,
-        status=Email.Status.CANCELLED if suppressed else Email.Status.QUEUED,
-        last_error="suppressed" if suppressed else "",
+    # One INSERT, without save()'s bookkeeping: this row is written by every sign POST.
+    email = row_insert(
+        Email(
+            kind=kind,
+            to=to,
+            recipient_digest=digest,
+            from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+            reply_to=reply_to,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
+            renderer=renderer,
+            render_args=render_args or {},
+            next_attempt_at=send_at or timezone.now(),
+            bulk=bulk,
+            list_scope=list_scope,
+            list_token=list_token,
+            status=Email.Status.CANCELLED if suppressed else Email.Status.QUEUED,
+            last_error="suppressed" if suppressed else "",
+        )
     )
     if suppressed:
         return email

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from campaigns import events, selectors, signing
 from campaigns.models import Campaign, Petition, Signature, SignatureCountDelta, SupporterConsent
 from campaigns.services._common import CampaignConflict, CampaignError, CampaignNotFound
 from campaigns.services.counting import _count, _count_attempt
+from foundation.inserts import row_insert_unless_exists
 from members.models import Organization
 from outbox import mailbox_cap
 from outbox.models import Email
@@ -220,25 +220,9 @@ def _signature_insert_new(signature: Signature) -> Signature | None:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the signature with its id, or None if
     this mailbox had already signed this petition (the one-signature-per-mailbox constraint).
 
-    One statement instead of a savepoint, the INSERT, its release (and a rollback for a repeat).
-    Django's own insert (``Model.save`` uses it too), so the encrypted fields are prepared by
-    their fields; bulk_create(ignore_conflicts=True) would not return the id the mail needs."""
-    meta = Signature._meta
-    returning = meta.db_returning_fields
-    # Not in the type stubs: the private insert Model.save_base uses.
-    rows = Signature.objects._insert(  # type: ignore[attr-defined]
-        [signature],
-        fields=[f for f in meta.local_concrete_fields if f is not meta.auto_field],
-        returning_fields=returning,
-        on_conflict=OnConflict.IGNORE,
-    )
-    if not rows:
-        return None
-    for value, field in zip(rows[0], returning, strict=True):
-        setattr(signature, field.attname, value)
-    signature._state.adding = False
-    signature._state.db = Signature.objects.db
-    return signature
+    One statement instead of a savepoint, the INSERT, its release (and a rollback for a repeat);
+    bulk_create(ignore_conflicts=True) would not return the id the mail needs."""
+    return row_insert_unless_exists(signature)
 
 
 # Mail that anyone can cause to be sent to any address, by typing it into a sign form. The daily

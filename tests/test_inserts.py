@@ -1,0 +1,55 @@
+"""foundation/inserts.py: the one-statement inserts of the sign POST's rows (issue 11) leave the
+row exactly as ``save()`` would, encrypted fields included."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from campaigns.models import Signature
+from foundation.inserts import row_insert, row_insert_unless_exists
+from outbox.models import Email
+from outbox.services import email_enqueue
+
+pytestmark = pytest.mark.django_db
+
+
+def test_row_insert_is_one_statement_and_leaves_the_row_as_save_does() -> None:
+    email = Email(kind="test.kind", to="Person <person@example.org>", subject="Hi", body_text="b")
+    with CaptureQueriesContext(connection) as queries:
+        inserted = row_insert(email)
+    assert inserted is email
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith('INSERT INTO "outbox_email"')
+    assert email.pk and not email._state.adding and email._state.db == "default"
+    stored = Email.objects.get(pk=email.pk)
+    assert stored.to == "Person <person@example.org>" and stored.created_at == email.created_at
+    with connection.cursor() as cursor:  # the recipient is encrypted at rest, as with save()
+        cursor.execute('SELECT "to" FROM outbox_email WHERE id = %s', [email.pk])
+        raw = cursor.fetchone()[0]
+    assert "person@example.org" not in raw
+
+
+def test_the_outbox_row_of_email_enqueue_is_the_same_as_before() -> None:
+    email = email_enqueue(kind="test.kind", to="a@example.org", subject="S", body_text="B")
+    stored = Email.objects.get(pk=email.pk)
+    assert (stored.to, stored.subject, stored.status) == ("a@example.org", "S", Email.Status.QUEUED)
+    assert stored.body_text == email.body_text and stored.body_text.strip() == "B"
+    assert (
+        stored.message_id == email.message_id and stored.recipient_digest == email.recipient_digest
+    )
+
+
+def test_row_insert_unless_exists_writes_nothing_over_a_unique_row(live) -> None:
+    petition = live.petition
+    first = Signature(
+        petition=petition, name="A", email="a@example.org", email_digest="d" * 64, country="DE"
+    )
+    assert row_insert_unless_exists(first) is first and first.pk
+    again = Signature(
+        petition=petition, name="B", email="a@example.org", email_digest="d" * 64, country="FR"
+    )
+    assert row_insert_unless_exists(again) is None
+    assert again.pk is None
+    assert Signature.objects.filter(email_digest="d" * 64).count() == 1
