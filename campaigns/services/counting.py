@@ -21,17 +21,21 @@ from campaigns.models import (
     Signature,
     SignatureCountDelta,
 )
+from foundation.inserts import row_insert
 from members.models import Organization
 
 
 def _count_attempt(petition: Petition, *, country: str, source: Organization | None) -> None:
-    SignatureCountDelta.objects.create(
-        petition_id=petition.pk,
-        kind=SignatureCountDelta.Kind.STARTED,
-        country=str(country),
-        source_org_id=source.pk if source is not None else 0,
-        hour=_hour(timezone.now()),
-        delta=1,
+    # Every sign POST writes this row: one INSERT, without save()'s bookkeeping (issue 11).
+    row_insert(
+        SignatureCountDelta(
+            petition_id=petition.pk,
+            kind=SignatureCountDelta.Kind.STARTED,
+            country=str(country),
+            source_org_id=source.pk if source is not None else 0,
+            hour=_hour(timezone.now()),
+            delta=1,
+        )
     )
 
 
