@@ -291,6 +291,37 @@ def measure_inprocess(url: str, user_id: int, limit: int) -> dict[str, float]:
     }
 
 
+def measure_profile(url: str, user_id: int, limit: int) -> dict[str, Any]:
+    """Where the export view's CPU goes: the first ``limit`` rows through the test Client under
+    cProfile (no tracemalloc), the top functions by their own time printed."""
+    _django()
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    from members.models import User
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(User.objects.get(pk=user_id))
+    client.get("/campaigns/")
+    profile = cProfile.Profile()
+    started = time.process_time()
+    profile.enable()
+    response = client.get(url)
+    lines = 0
+    for chunk in response.streaming_content:  # type: ignore[attr-defined]
+        lines += chunk.count(b"\n")
+        if limit and lines > limit:
+            break
+    response.close()
+    profile.disable()
+    cpu = time.process_time() - started
+    stats = pstats.Stats(profile, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(18)
+    return {"rows": lines - 1, "cpu_s": cpu}
+
+
 def measure_floor(campaign_id: int, organization_id: int) -> dict[str, float]:
     """The floor for the export's worker CPU: the export's own query and rows, read by a bare
     ``COPY ... TO STDOUT`` in a fresh process and thrown away (no decryption, no CSV, no view)."""
@@ -501,6 +532,13 @@ def main() -> None:
     )
     parser.add_argument("--skip-inprocess", action="store_true")
     parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="also profile the view in-process (cProfile) over this many rows; 0: no profile",
+    )
+    parser.add_argument(
         "--inprocess-rows",
         type=int,
         default=20_000,
@@ -566,6 +604,14 @@ def main() -> None:
             )
             results["in-process"] = _subcommand(
                 env, "_inprocess", url, str(user_id), str(args.inprocess_rows)
+            )
+        if args.profile:
+            print(f"\nProfile (cProfile, in-process), first {args.profile:,} rows ...", flush=True)
+            profiled = _subcommand(env, "_profile", url, str(user_id), str(args.profile))
+            print(
+                f"  {profiled['rows']:,} rows, {profiled['cpu_s'] / profiled['rows'] * 1e6:.1f} µs "
+                "of CPU a row under the profiler",
+                flush=True,
             )
         if not args.skip_http:
             print(
@@ -693,6 +739,8 @@ if __name__ == "__main__":
             out: Any = seed(int(rest[0]), int(rest[1]))
         elif command == "_floor":
             out = measure_floor(int(rest[0]), int(rest[1]))
+        elif command == "_profile":
+            out = measure_profile(rest[0], int(rest[1]), int(rest[2]))
         elif command == "_inprocess":
             out = measure_inprocess(rest[0], int(rest[1]), int(rest[2]))
         else:

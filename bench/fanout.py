@@ -869,12 +869,14 @@ def probe(count: int) -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute(
                 """
-                INSERT INTO outbox_email (kind, "to", from_email, reply_to, subject, body_text,
-                    body_html, message_id, bulk, status, attempts, next_attempt_at,
-                    dispatched_at, last_error, created_at)
-                SELECT kind, "to", from_email, reply_to, subject, body_text, body_html,
-                    'backlog-' || g || '-' || message_id, bulk, 'queued', 0,
-                    now() - interval '1 minute', now(), '', now()
+                INSERT INTO outbox_email (kind, "to", recipient_digest, from_email, reply_to,
+                    subject, body_text, body_html, message_id, renderer, render_args, bulk,
+                    list_scope, list_token, status, attempts, next_attempt_at, dispatched_at,
+                    last_error, created_at)
+                SELECT kind, "to", recipient_digest, from_email, reply_to, subject, body_text,
+                    body_html, 'backlog-' || g || '-' || message_id, renderer, render_args, bulk,
+                    list_scope, list_token, 'queued', 0, now() - interval '1 minute', now(), '',
+                    now()
                 FROM outbox_email, generate_series(1, %s) AS g
                 WHERE id = (SELECT min(id) FROM outbox_email)
                 """,

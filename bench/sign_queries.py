@@ -3,7 +3,9 @@ Python time of those two requests goes (mean wall time over repeated in-process 
 
 Run by sign_load.py against its freshly seeded database (same environment as the gunicorn it
 starts). Standalone: point DATABASE_URL (and the other variables of bench/_common.bench_env) at a
-database seeded with `manage.py seed_demo`, then `.venv/bin/python bench/sign_queries.py`.
+database seeded with `manage.py seed_demo`, then `.venv/bin/python bench/sign_queries.py`
+(`--profile 150`: a cProfile of 150 sign POSTs instead of the mean timings; `--ours` adds a
+list of the project's own functions).
 """
 
 from __future__ import annotations
@@ -144,6 +146,37 @@ _FORM = "campaigns/_sign_form.html"
 _LINKS = ("confirm", "not_me", "withdraw")
 
 
+def _profile(client: Client, url: str, form: dict[str, str], count: int) -> None:
+    """Where a sign POST's CPU goes: ``count`` POSTs, urlencoded as browsers send them, under
+    cProfile with ``time.process_time``; the top functions by own and by cumulative time."""
+    import cProfile
+    import pstats
+    from urllib.parse import urlencode
+
+    run = time.time_ns()
+    bodies = []
+    for n in range(count + 1):
+        data = {**form, "email": f"bench-profile-{run}-{n}@example.org"}
+        data["altcha"] = _solved(client.get(url).content.decode())
+        bodies.append(urlencode(data))
+    urlencoded = "application/x-www-form-urlencoded"
+    assert client.post(url, bodies.pop(), content_type=urlencoded).status_code == 302  # warm
+    profile = cProfile.Profile(time.process_time)
+    started = time.process_time()
+    profile.enable()
+    for body in bodies:
+        client.post(url, body, content_type=urlencoded)
+    profile.disable()
+    cpu = (time.process_time() - started) / count * 1000
+    print(f"Profile of {count} sign POSTs: {cpu:.2f} ms of CPU each under the profiler")
+    stats = pstats.Stats(profile, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(60)
+    if "--ours" in sys.argv:  # the project's own functions only
+        ours = r"/(campaigns|foundation|outbox|coalition|members|privacy)/"
+        stats.sort_stats("cumulative").print_stats(ours, 60)
+
+
 def main() -> None:
     petition = selectors.petitions_open().first()
     if petition is None:
@@ -183,6 +216,9 @@ def main() -> None:
     _show(f"POST {url} (sign, no consent)", sign_queries)
     _show(f"POST {url} (sign, one consent box ticked)", consent_queries)
     del form[next(k for k in form if k.startswith("consent_"))]
+    if "--profile" in sys.argv:
+        _profile(client, url, form, int(sys.argv[sys.argv.index("--profile") + 1]))
+        return
     _timings(client, url, form)
 
 
