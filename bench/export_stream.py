@@ -1,7 +1,7 @@
 """Supporter export: stream 1,000,000 consenting supporters as CSV; rows/s and peak memory.
 
     .venv/bin/python bench/export_stream.py [--rows 1000000] [--skip-http] [--skip-inprocess]
-                                            [--variant] [--gunicorn-timeout 300]
+                                            [--profile ROWS] [--gunicorn-timeout 300]
                                             [--database NAME] [--redis-url URL]
 
 Creates (and at the end drops) the database coalition_bench_export (or --database) with one
@@ -17,8 +17,7 @@ co-sponsor, loaded with PostgreSQL COPY. Then it downloads the real export view
 - over HTTP from one gunicorn sync worker in production mode: VmHWM of that worker, rows/s,
   time to the first row, the PostgreSQL backend's temporary files, and the CPU split between
   the worker and PostgreSQL;
-- with --variant, the same over HTTP through a candidate rewrite of the view
-  (bench/_export_variant.py), checked to send the very same bytes.
+- with --profile ROWS, where the view's CPU goes (cProfile, in-process, that many rows).
 
 Target: the process serving the export peaks under 100 MiB.
 """
@@ -69,7 +68,6 @@ SIGNATURE_COLUMNS = [
     "wants_updates",
 ]
 CHUNK = 50_000
-PREFIX_BYTES = 8 * 2**20  # compared between the app's view and the variant if one is cut short
 WORDS_EN = (
     "we ask the commission to ensure that banks respect right of residents legal account "
     "payment directive people who live here need clear rules and fair treatment every member "
@@ -381,17 +379,12 @@ def measure_http(
     *,
     timeout: int,
     limit_seconds: float,
-    variant: bool = False,
 ) -> dict[str, Any]:
     extra = ["--timeout", str(timeout)]
-    if variant:
-        env = {**env, "DJANGO_SETTINGS_MODULE": "_variant_settings"}
-        extra += ["--pythonpath", str(Path(__file__).resolve().parent)]
-        url = "/bench-variant" + url
     server = common.gunicorn_start(
         env,
         workers=1,
-        log=workdir / ("gunicorn-variant.log" if variant else "gunicorn.log"),
+        log=workdir / "gunicorn.log",
         ready_path="/campaigns/",
         extra=extra,
     )
@@ -414,7 +407,7 @@ def measure_http(
             body = response.read(2000).decode(errors="replace")
             log = server.log.read_text(errors="replace")[-2000:]
             raise SystemExit(f"{url} answered {status}:\n{body}\n--- gunicorn log ---\n{log}")
-        digest, head = hashlib.sha256(), bytearray()
+        digest = hashlib.sha256()
         lines, size, rss_peak, anon_peak, first_row = 0, 0, rss_before, anon_before, 0.0
         truncated = stopped = False
         last_sample = 0.0
@@ -429,8 +422,6 @@ def measure_http(
             lines += chunk.count(b"\n")
             size += len(chunk)
             digest.update(chunk)
-            if len(head) < PREFIX_BYTES:
-                head += chunk[: PREFIX_BYTES - len(head)]
             if not first_row and lines >= 2:  # the header line, then the first supporter
                 first_row = time.perf_counter() - started
             if time.perf_counter() - last_sample > 0.25:
@@ -474,7 +465,6 @@ def measure_http(
         "truncated": truncated or killed,
         "stopped": stopped,
         "sha256": digest.hexdigest(),
-        "head": bytes(head),
     }
 
 
@@ -560,12 +550,6 @@ def main() -> None:
         help=f"worker timeout for the HTTP run (production uses gunicorn's default, "
         f"{GUNICORN_DEFAULT_TIMEOUT} s: pass {GUNICORN_DEFAULT_TIMEOUT} to see what it does)",
     )
-    parser.add_argument(
-        "--variant",
-        action="store_true",
-        help="also download through the candidate view in bench/_export_variant.py "
-        "(tuples, batched writes), compared byte for byte with the app's (adds ~30 s)",
-    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--database",
@@ -620,11 +604,6 @@ def main() -> None:
             cookie = _subcommand(env, "_session", str(user_id))["cookie"]
             limits = {"timeout": args.gunicorn_timeout, "limit_seconds": args.http_seconds}
             results["http"] = measure_http(env, url, cookie, workdir, **limits)
-            if args.variant:
-                print("\nHTTP, candidate view (bench/_export_variant.py) ...", flush=True)
-                results["http variant"] = measure_http(
-                    env, url, cookie, workdir, **limits, variant=True
-                )
         _report(args.rows, results)
     finally:
         if not args.keep:
@@ -656,7 +635,7 @@ def _report(expected: int, results: dict[str, dict[str, Any]]) -> None:
             f"{inprocess['maxrss_after_mib']:.1f} MiB after "
             f"(+{inprocess['maxrss_after_mib'] - inprocess['maxrss_before_mib']:.1f} MiB)"
         )
-    for name in ("http", "http variant"):
+    for name in ("http",):
         r = results.get(name)
         if not r:
             continue
@@ -687,21 +666,8 @@ def _report(expected: int, results: dict[str, dict[str, Any]]) -> None:
             )
         if r["truncated"]:
             print("  the download was cut short (worker killed or connection dropped)")
-    web, variant = results.get("http"), results.get("http variant")
-    if web and variant:
-        if not (web["stopped"] or variant["stopped"]):
-            what, same = "all bytes", "yes" if web["sha256"] == variant["sha256"] else "NO"
-        else:
-            n = min(len(web["head"]), len(variant["head"]))
-            what = f"the first {n:,} bytes"
-            same = "yes" if web["head"][:n] == variant["head"][:n] else "NO"
-        rate = (variant["rows"] / variant["worker_cpu_s"]) / (web["rows"] / web["worker_cpu_s"])
-        print(
-            f"variant vs the app's view: {what} identical: {same}; "
-            f"{rate:.1f}x the rows per CPU second of the worker"
-        )
     print(f"\ntargets (peak under {TARGET_PEAK_MIB:g} MiB)")
-    for name in ("http", "http variant"):
+    for name in ("http",):
         r = results.get(name)
         if not r:
             continue
