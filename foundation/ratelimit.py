@@ -70,7 +70,8 @@ def _day_key(day: date) -> bytes:
     """HMAC(secret, date || salt of the day): the salt is random, kept only in the cache and
     expires after two days, which is what makes the day's hashes unlinkable afterwards.
     ``cache.add`` is atomic, so every process of the site agrees on one salt per day. A process
-    keeps the key of today and yesterday only, never of an older day, whose salt has expired."""
+    keeps the keys of today and yesterday: an older day's key is dropped the first time after
+    midnight that the process computes one (an idle process holds it until its next request)."""
     now = time.monotonic()
     known = _day_keys.get(day)
     if known is not None and now - known[1] < _DAY_KEY_RECHECK_SECONDS:
@@ -85,8 +86,8 @@ def _day_key(day: date) -> bytes:
     message = f"foundation.ratelimit:{day.isoformat()}:{salt}".encode()
     key = hmac.new(settings.HASH_KEY.encode(), message, hashlib.sha256).digest()
     yesterday = today() - timedelta(days=1)
-    for old in [d for d in _day_keys if d < yesterday]:
-        del _day_keys[old]
+    for old in [d for d in list(_day_keys) if d < yesterday]:  # other threads may write too
+        _day_keys.pop(old, None)
     if day >= yesterday:
         _day_keys[day] = (key, now)
     return key

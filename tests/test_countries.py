@@ -67,6 +67,7 @@ def test_the_field_accepts_exactly_the_codes_it_offers_in_every_language() -> No
             offered = {code for code, _name in country_choices(blank=False)}
             assert all(field.valid_value(code) for code in offered)
             assert field.clean("DE") == "DE"
+            assert not field.valid_value("")  # the blank choice is "no country", never one
             for bad in ("XX", "de", "DEU", "D", " DE", "<b>", "1"):
                 assert not field.valid_value(bad)
                 with pytest.raises(forms.ValidationError) as raised:

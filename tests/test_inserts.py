@@ -4,11 +4,12 @@ row exactly as ``save()`` would, encrypted fields included."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Signature
 from foundation.inserts import row_insert, row_insert_unless_exists
+from members.models import Organization
 from outbox.models import Email
 from outbox.services import email_enqueue
 
@@ -41,6 +42,11 @@ def test_the_outbox_row_of_email_enqueue_is_the_same_as_before() -> None:
     )
 
 
+def test_a_recipe_rows_json_arguments_round_trip() -> None:
+    email = row_insert(Email(kind="k", to="b@example.org", render_args={"signature": 7, "t": "é"}))
+    assert Email.objects.get(pk=email.pk).render_args == {"signature": 7, "t": "é"}
+
+
 def test_row_insert_unless_exists_writes_nothing_over_a_unique_row(live) -> None:
     petition = live.petition
     first = Signature(
@@ -53,3 +59,24 @@ def test_row_insert_unless_exists_writes_nothing_over_a_unique_row(live) -> None
     assert row_insert_unless_exists(again) is None
     assert again.pk is None
     assert Signature.objects.filter(email_digest="d" * 64).count() == 1
+
+
+def test_what_save_refuses_is_refused_and_a_failed_insert_rolls_the_block_back(live) -> None:
+    unsaved = Organization(name="Not saved", slug="not-saved")
+    signature = Signature(
+        petition=live.petition,
+        name="A",
+        email="e@example.org",
+        email_digest="e" * 64,
+        source=unsaved,
+    )
+    with pytest.raises(ValueError, match="unsaved related object"):
+        row_insert(signature)  # save() refuses it too, instead of writing no source
+    with pytest.raises(TypeError):
+        row_insert(Email(pk=10**9, kind="k", to="c@example.org"))
+    with transaction.atomic():
+        row_insert(Email(kind="k", to="d@example.org", message_id="<same@example.org>"))
+        with pytest.raises(IntegrityError):
+            row_insert(Email(kind="k", to="e@example.org", message_id="<same@example.org>"))
+        assert transaction.get_rollback()  # as after save(): the block cannot commit half
+    assert not Email.objects.filter(message_id="<same@example.org>").exists()
