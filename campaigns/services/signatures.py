@@ -228,7 +228,10 @@ def _signature_insert_new(signature: Signature) -> Signature | None:
 # Mail that anyone can cause to be sent to any address, by typing it into a sign form. The daily
 # cap counts it with the case reports' and the agenda's under one lock and one setting
 # (outbox/mailbox_cap.py): one mailbox, one budget, whichever forms were used.
-SIGNER_MAIL_KINDS = ("campaigns.confirm", "campaigns.already_signed", "campaigns.reminder")
+# The signing form's kinds are the campaigns' entries of that one list, written there once.
+SIGNER_MAIL_KINDS = tuple(
+    kind for kind in mailbox_cap.PUBLIC_FORM_MAIL_KINDS if kind.startswith("campaigns.")
+)
 
 
 def _signature_resend(signature: Signature) -> None:

@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Petition, Signature, SignatureCountDelta
-from campaigns.services import counting
+from campaigns.services import counting, signatures
 from campaigns.signing import email_digest, email_normalize
 from foundation.mailbox import domain_is_disposable
 from foundation.ratelimit import keyed_hash
+from outbox import mailbox_cap
 from outbox.models import Email
 from outreach.models import Letter
 from privacy import services as privacy
@@ -358,3 +359,11 @@ def test_one_daily_cap_covers_the_mail_of_every_public_form_to_a_mailbox(live, s
         "agenda.proposal_confirm", "campaigns.confirm", "evidence.confirm",
     ]  # fmt: skip
     assert set(mail.values_list("kind", flat=True)) <= set(PUBLIC_FORM_MAIL_KINDS)
+
+
+def test_every_mail_the_sign_form_can_cause_counts_against_the_mailbox_cap() -> None:
+    """The signer's mail is queued as campaigns.<template> (services._mail_signer): each of
+    those kinds must be in the cap's one list, or a form could mail a mailbox past its cap."""
+    kinds = {f"campaigns.{template}" for template in signatures._SIGNER_TEMPLATES}
+    assert kinds == set(services.SIGNER_MAIL_KINDS)
+    assert kinds <= set(mailbox_cap.PUBLIC_FORM_MAIL_KINDS)
