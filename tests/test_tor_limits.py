@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -448,3 +448,18 @@ def test_api_posts_without_proof_of_work_spend_the_petition_s_budget_too(
         return client.post(url, body, content_type="application/json").status_code
 
     assert [post(n) for n in range(3)] == [202, 202, 429]
+
+
+def test_with_limits_off_nothing_is_counted_not_even_across_midnight(
+    settings: LazySettings,
+) -> None:
+    """COALITION_RATELIMIT_ENABLE=0 (the benchmarks): no cache call at all, in the last hour of
+    the day too, where the counter across midnight would otherwise be written."""
+    settings.RATELIMIT_ENABLE = False
+    day = date(2026, 11, 30)
+    evening = int(datetime(2026, 11, 30, 23, 59, tzinfo=UTC).timestamp())
+    request = RequestFactory().post("/petitions/x/", REMOTE_ADDR="10.0.0.9")
+    with _at(evening, day), mock.patch.object(ratelimit, "cache", wraps=cache) as counted:
+        for _ in range(50):
+            ratelimit.limit(request, scope="sign_ip")
+    assert not counted.method_calls
