@@ -13,6 +13,9 @@ it: load the page (which carries the ALTCHA challenge), solve it, post the form 
 then the cheapest view of the site (the floor: no database), the ceiling for any Django view here.
 Then an open loop: signers arriving at --open-rate per second (page, solve, POST) whatever the
 server answers, latency counted from when each request was due.
+The floor of issue 11's ratios, a bare Django project's "ok" view, is measured twice, before the
+site's phases and after them, and the two are pooled (both are printed, with a warning when they
+differ by more than a fifth: the machine's speed changed during the run).
 The load generator shares the machine's cores with gunicorn and PostgreSQL; the CPU split is
 printed so the figures can be read with that in mind.
 """
@@ -426,6 +429,62 @@ LABELS = {
 }
 
 
+def _bare_phase(workdir: Path, args: argparse.Namespace, counter: itertools.count[int]) -> Phase:
+    """The bare Django project's "ok" view under the same clients: the floor of the ratios."""
+    bare_server = _bare_django.start(workdir=workdir, workers=args.workers)
+    try:
+        bare, _none = asyncio.run(
+            _drive(
+                base=bare_server.base_url,
+                path="/",
+                clients=args.clients,
+                seconds=args.duration,
+                warmup=args.warmup,
+                mode="bare",
+                counter=counter,
+                cpu_pids=bare_server.worker_pids(),
+            )
+        )
+    finally:
+        bare_server.stop()
+    print(
+        f"  bare: {len(bare.latencies)} requests, {bare.statuses}, gunicorn "
+        f"{_cpu_ms(bare, 'gunicorn'):.2f} ms of CPU each",
+        flush=True,
+    )
+    return bare
+
+
+def _bare_combined(before: Phase, after: Phase) -> Phase:
+    """Both floors as one phase (their requests and CPU added up); a warning when they differ
+    by more than a fifth, which means the machine's speed changed during the run."""
+    first, last = _cpu_ms(before, "gunicorn"), _cpu_ms(after, "gunicorn")
+    print(
+        f"  bare before / after the site's phases: {first:.2f} / {last:.2f} ms of gunicorn CPU a "
+        "request"
+        + (
+            "  (the machine's speed changed during the run: ratios are rough)"
+            if max(first, last) > 1.2 * min(first, last)
+            else ""
+        ),
+        flush=True,
+    )
+    both = Phase("bare")
+    both.latencies = before.latencies + after.latencies
+    both.errors = before.errors + after.errors
+    for phase in (before, after):
+        for status, count in phase.statuses.items():
+            both.statuses[status] = both.statuses.get(status, 0) + count
+    both.elapsed = before.elapsed + after.elapsed
+    # Cores busy over each phase: weighted by its length, so the pooled figure is the CPU time
+    # of both divided by the time of both.
+    both.cpu = {
+        k: (before.cpu[k] * before.elapsed + after.cpu.get(k, 0.0) * after.elapsed) / both.elapsed
+        for k in before.cpu
+    }
+    return both
+
+
 def _cpu_ms(phase: Phase, party: str) -> float:
     return phase.cpu[party] * 1000 / phase.rate if phase.rate else float("nan")
 
@@ -574,6 +633,11 @@ def main() -> None:
         print("\nQueries of one page view and one signature (in-process, CSRF enforced):")
         subprocess.run([common.PYTHON, str(Path(__file__).parent / "sign_queries.py")], env=env)
 
+        # The floor is measured before and after the site's phases and the two are pooled: this
+        # machine's speed drifts within minutes, and one floor at the end misread the ratios by
+        # up to 2x (bench/README.md, 2026-12-01).
+        counter = itertools.count(1)
+        bare_before = _bare_phase(workdir, args, counter)
         server = common.gunicorn_start(
             env, workers=args.workers, log=workdir / "gunicorn.log", ready_path=FLOOR_PATH
         )
@@ -584,7 +648,6 @@ def main() -> None:
             f"{args.warmup:g} s warm-up + {args.duration:g} s per phase",
             flush=True,
         )
-        counter = itertools.count(1)
         before = _database_counts()
         phases: list[Phase] = []
         extra: list[Phase] = []
@@ -638,23 +701,8 @@ def main() -> None:
         added = {k: v - before[k] for k, v in after.items()}
         print(f"  rows the load added (warm-ups included): {added}", flush=True)
 
-        bare_server = _bare_django.start(workdir=workdir, workers=args.workers)
-        try:
-            bare, _none = asyncio.run(
-                _drive(
-                    base=bare_server.base_url,
-                    path="/",
-                    clients=args.clients,
-                    seconds=args.duration,
-                    warmup=args.warmup,
-                    mode="bare",
-                    counter=counter,
-                    cpu_pids=bare_server.worker_pids(),
-                )
-            )
-        finally:
-            bare_server.stop()
-        print(f"  bare: {len(bare.latencies)} requests, {bare.statuses}", flush=True)
+        bare_after = _bare_phase(workdir, args, counter)
+        bare = _bare_combined(bare_before, bare_after)
 
         print(f"\npgbench: -c {args.clients} -j 2 -T {int(args.duration)} -n, one-row INSERT ...")
         tps, pg_latency = _pgbench(
