@@ -7,6 +7,7 @@ import json
 from django.urls import reverse
 
 from campaigns import services
+from campaigns.signing import token_make
 
 BODY = {"name": "Мария Иванова", "country": "LV", "city": "Riga", "display": "initial"}
 
@@ -44,3 +45,14 @@ def open_petitions(live, n):
         for i in range(n - 1)
     ]
     return [live.petition, *extra]
+
+
+def supporter_confirmed(petition, *, name, email, consents, country="DE", **fields):
+    """A signature made through the sign service and confirmed by its emailed link: a supporter
+    whom the export lists for the organizations in ``consents``."""
+    signature = services.signature_create(
+        petition=petition, name=name, email=email, country=country, consents=consents, **fields
+    )
+    assert signature is not None  # a new mailbox for this petition
+    services.signature_confirm(token=token_make(signature.pk, "confirm"))
+    return signature

@@ -19,10 +19,10 @@ from django.urls import reverse
 
 from campaigns import selectors, services
 from campaigns.models import Signature
-from campaigns.signing import token_make
 from foundation.crypto import decrypt, decrypt_many, encrypt
 from foundation.csvsafe import csv_cell, csv_column, csv_text
 from tests.campaigns.conftest import admin_of, issue_area_make, live_campaign_make
+from tests.campaigns.signing_helpers import supporter_confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -58,24 +58,17 @@ def test_fast_rows_equal_the_model_rows_consent_filter_included(live):
             datetime(2026, 1, 2, 3, 4, 5, 123, tzinfo=UTC),
         ]
     ):
-        signature = services.signature_create(
-            petition=live.petition,
+        signature = supporter_confirmed(
+            live.petition,
             name=f"=Supporter {n}",
             email=f"s{n}@example.org",
-            country="DE",
             city="" if n else "Riga",
             consents=[live.orgs[0]],
         )
-        services.signature_confirm(token=token_make(signature.pk, "confirm"))
         Signature.objects.filter(pk=signature.pk).update(confirmed_at=confirmed_at)
-    other = services.signature_create(  # consented to the other co-sponsor only
-        petition=live.petition,
-        name="Other",
-        email="other@example.org",
-        country="DE",
-        consents=[live.orgs[1]],
+    supporter_confirmed(  # consented to the other co-sponsor only
+        live.petition, name="Other", email="other@example.org", consents=[live.orgs[1]]
     )
-    services.signature_confirm(token=token_make(other.pk, "confirm"))
     expected = [
         (name, email, country, city, slug, when.isoformat(), wants)
         for name, email, country, city, slug, when, wants in selectors.supporters_for_export(
@@ -94,14 +87,9 @@ def test_fast_rows_equal_the_model_rows_consent_filter_included(live):
 
 
 def test_the_export_file_escapes_formulas_and_names_no_other_cosponsors_supporter(client, live):
-    signature = services.signature_create(
-        petition=live.petition,
-        name="+SUM(A1)",
-        email="sum@example.org",
-        country="DE",
-        consents=[live.orgs[0]],
+    supporter_confirmed(
+        live.petition, name="+SUM(A1)", email="sum@example.org", consents=[live.orgs[0]]
     )
-    services.signature_confirm(token=token_make(signature.pk, "confirm"))
     client.force_login(live.admins[1])  # the co-sponsor it was not consented to
     url = reverse("campaigns:export", kwargs={"org": live.orgs[1].slug, "slug": live.campaign.slug})
     rows = list(csv.reader(io.StringIO(b"".join(client.get(url).streaming_content).decode())))
@@ -251,15 +239,13 @@ def test_the_export_file_is_byte_for_byte_the_model_rows_through_csv_writer(clie
     )
     names = AWKWARD[:]
     for n, name in enumerate(names):
-        signature = services.signature_create(
-            petition=(live.petition, second)[n % 2],
+        signature = supporter_confirmed(
+            (live.petition, second)[n % 2],
             name=name or "Anonymous",
             email=f"s{n}@example.org",
-            country="DE",
             city=AWKWARD[-1 - n],
             consents=[live.orgs[0]],
         )
-        services.signature_confirm(token=token_make(signature.pk, "confirm"))
         when = datetime(2026, 11, 30, 17, 0, n, 1000 * n, tzinfo=UTC)  # n = 0: no fraction
         Signature.objects.filter(pk=signature.pk).update(
             confirmed_at=when, wants_updates=n % 3 == 0
@@ -292,25 +278,15 @@ def test_a_supporter_confirmed_while_the_file_streams_is_not_in_it():
         addressed_to="Parliament",
     )
     for n in range(3):
-        signature = services.signature_create(
-            petition=live.petition,
-            name=f"Early {n}",
-            email=f"early{n}@example.org",
-            country="DE",
-            consents=[live.orgs[0]],
+        supporter_confirmed(
+            live.petition, name=f"Early {n}", email=f"early{n}@example.org", consents=[live.orgs[0]]
         )
-        services.signature_confirm(token=token_make(signature.pk, "confirm"))
 
     def sign_meanwhile() -> None:
         try:
-            late = services.signature_create(
-                petition=second,
-                name="Late",
-                email="late@example.org",
-                country="DE",
-                consents=[live.orgs[0]],
+            supporter_confirmed(
+                second, name="Late", email="late@example.org", consents=[live.orgs[0]]
             )
-            services.signature_confirm(token=token_make(late.pk, "confirm"))
         finally:
             connection.close()
 

@@ -20,8 +20,8 @@ from django.db import connection
 from django.urls import reverse
 
 from campaigns import services
-from campaigns.signing import token_make
 from tests.campaigns.conftest import issue_area_make, live_campaign_make
+from tests.campaigns.signing_helpers import supporter_confirmed
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -64,14 +64,12 @@ def pooled() -> Iterator[None]:
 def _export(client: Any, *, supporters: int) -> list[list[str]]:
     live = live_campaign_make(issue_area_make())
     for n in range(supporters):
-        signature = services.signature_create(
-            petition=live.petition,
+        supporter_confirmed(
+            live.petition,
             name=f"Supporter {n}",
             email=f"supporter{n}@example.org",
-            country="DE",
             consents=[live.orgs[0]],
         )
-        services.signature_confirm(token=token_make(signature.pk, "confirm"))
     services.signature_create(  # consented to the other co-sponsor only
         petition=live.petition,
         name="Other",
