@@ -54,7 +54,7 @@ from members.services import (
     decision_open,
     organization_language,
 )
-from outbox.mailbox_cap import mailbox_lock, mailbox_may_be_mailed
+from outbox.mailbox_cap import mailbox_may_be_mailed
 from outbox.services import email_enqueue_template
 from outbox.suppression import unsubscribe_hook_register
 from privacy.services import erasure_hook_register
@@ -139,7 +139,6 @@ def proposal_create(
     if not countries:
         raise AgendaError(_("Choose at least one country."))
     digest = email_digest(email)
-    mailbox_lock(digest)
     if not mailbox_may_be_mailed(digest):
         logger.warning("agenda mail cap reached; proposal dropped")
         return None
@@ -204,7 +203,6 @@ def support_create(*, proposal: Proposal, email: str, wants_answer: bool = False
     if proposal.status not in SUPPORTABLE:
         raise AgendaError(_("This proposal does not take supports."))
     digest = email_digest(email)
-    mailbox_lock(digest)
     if not mailbox_may_be_mailed(digest):
         logger.warning("agenda mail cap reached; support dropped")
         return

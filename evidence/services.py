@@ -30,7 +30,7 @@ from evidence.models import (
 from evidence.vocabularies import DEFAULT_TERMS, FIELDS, lists_for
 from foundation.errors import DomainError
 from members.models import Membership, Organization, User
-from outbox.mailbox_cap import mailbox_lock, mailbox_may_be_mailed
+from outbox.mailbox_cap import mailbox_may_be_mailed
 from outbox.services import email_enqueue_template
 from outreach import services as outreach_services
 from outreach.models import LetterCampaign, PetitionDelivery
@@ -178,7 +178,6 @@ def report_create(
     digest = email_digest(email)
     # One lock and one daily budget for the mail of every public form (outbox/mailbox_cap.py):
     # signing and the agenda's mail to this mailbox count here, and this mail counts there.
-    mailbox_lock(digest)
     if not mailbox_may_be_mailed(digest):
         logger.warning("reporter mail cap reached; report dropped")
         return None

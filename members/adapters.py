@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from foundation import crypto
 from foundation.mailbox import email_digest
 from foundation.ratelimit import RateLimited, client_fingerprint
-from outbox.mailbox_cap import ACCOUNT_FORM_MAIL_KINDS, mailbox_lock, mailbox_may_be_mailed
+from outbox.mailbox_cap import ACCOUNT_FORM_MAIL_KINDS, mailbox_may_be_mailed
 from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
@@ -46,9 +46,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 # Mail to an address anyone can type into a form: one daily budget per mailbox,
                 # every spelling of it (outbox/mailbox_cap.py). Past it nothing is sent and the
                 # page answers as usual (allauth shows the same page whether or not it mails).
-                digest = email_digest(email)
-                mailbox_lock(digest)
-                if not mailbox_may_be_mailed(digest, kinds=ACCOUNT_FORM_MAIL_KINDS):
+                if not mailbox_may_be_mailed(email_digest(email), kinds=ACCOUNT_FORM_MAIL_KINDS):
                     logger.warning("account mail cap reached; mail dropped", extra={"kind": kind})
                     return
             email_enqueue(

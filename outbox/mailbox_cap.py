@@ -49,7 +49,7 @@ ACCOUNT_FORM_MAIL_KINDS = (
 _MAILBOX_LOCK = 0x5167  # first key of the advisory lock on one mailbox's public-form mail
 
 
-def mailbox_lock(digest: str) -> None:
+def _mailbox_lock(digest: str) -> None:
     """Serialize the public forms' requests for one mailbox until the transaction ends, so that
     concurrent requests (through any of the forms) cannot each find the mailbox under its cap
     and all send (PostgreSQL only; SQLite, for development, runs one writer at a time anyway)."""
@@ -63,7 +63,11 @@ def mailbox_lock(digest: str) -> None:
 
 def mailbox_may_be_mailed(digest: str, *, kinds: tuple[str, ...] = PUBLIC_FORM_MAIL_KINDS) -> bool:
     """Under SIGNATURE_MAILS_PER_MAILBOX mails of ``kinds`` in the last 24 hours: by default the
-    public forms', all petitions, reports and proposals together. Take ``mailbox_lock`` first."""
+    public forms', all petitions, reports and proposals together.
+
+    Call it inside the transaction that queues the mail: it first takes the mailbox's lock, held
+    until that transaction ends, so the answer stays true until the mail row is written."""
+    _mailbox_lock(digest)
     return not emails_to_mailbox_reach(
         digest=digest,
         kinds=kinds,

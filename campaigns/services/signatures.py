@@ -148,7 +148,6 @@ def signature_create(
         source = None  # attribution only ever goes to a co-sponsor
     digest = signing.email_digest(email)
     language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-    mailbox_cap.mailbox_lock(digest)
     # Every accepted attempt counts as "started", a repeat or a capped one too: if only new
     # signatures counted, a co-sponsor's member could sign with someone's address and read on
     # the dashboard (+1 or +0) whether that person had signed (issue 10).
@@ -371,7 +370,6 @@ def signatures_remind_and_expire(*, now: datetime | None = None) -> tuple[int, i
             )
             if signature is None or signature.last_mailed_at >= now - interval:
                 continue
-            mailbox_cap.mailbox_lock(signature.email_digest)
             if not mailbox_cap.mailbox_may_be_mailed(signature.email_digest):
                 continue  # the mailbox had its share today; the reminder waits for a later run
             signature.reminders_sent += 1
