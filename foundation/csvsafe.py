@@ -25,7 +25,10 @@ def csv_cell(value: object) -> object:
         return ""
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return value  # a number is never a formula, and "-3" must stay a number
-    text = str(value)
+    return _text_cell(str(value))
+
+
+def _text_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -37,7 +40,7 @@ def csv_column(texts: Sequence[str]) -> Sequence[str]:
     """``csv_cell`` of each text of a column, for exports of a million rows: one C loop finds
     whether any text needs the apostrophe (it seldom does) before any is rebuilt."""
     if any(map(str.startswith, texts, repeat(FORMULA_START))):
-        return [f"'{text}" if text.startswith(FORMULA_START) else text for text in texts]
+        return list(map(_text_cell, texts))
     return texts
 
 
