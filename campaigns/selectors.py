@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import groupby, islice, repeat
+from itertools import groupby, islice
 from operator import itemgetter
 from typing import Any
 
@@ -323,29 +323,6 @@ def _export_columns_from_models(
                 )
 
 
-def supporters_for_export_batches(
-    *, campaign: Campaign, organization: Organization, batch: int = 2000
-) -> Iterator[list[tuple[str, str, str, str, str, str, bool]]]:
-    """The rows of ``supporters_for_export`` (confirmed_at as isoformat() text), from
-    ``supporters_for_export_columns``, as lists of tuples."""
-    for columns in supporters_for_export_columns(
-        campaign=campaign, organization=organization, batch=batch
-    ):
-        yield list(
-            zip(
-                columns.name,
-                columns.email,
-                columns.country,
-                columns.city,
-                repeat(columns.petition),
-                columns.confirmed_at,
-                map(_TRUE.__eq__, columns.wants_updates),
-                strict=False,  # repeat() has no end
-            )
-        )
-
-
-_TRUE = "t"
 # COPY's text format escapes these in a value (a backslash, then a letter or itself).
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 _COPY_ESCAPE = re.compile(r"\\(.)")
