@@ -158,7 +158,9 @@ def signature_create(
         # by signing many petitions with its address.
         logger.warning("signer mail cap reached; attempt dropped")
         return None
-    signature = _signature_insert_new(
+    # One INSERT ... ON CONFLICT DO NOTHING: None if this mailbox had signed this petition
+    # already (the one-signature-per-mailbox constraint), with no savepoint to roll back.
+    signature = row_insert_unless_exists(
         Signature(
             petition=petition,
             name=name.strip(),
@@ -213,15 +215,6 @@ def _petition_now(petition: Petition) -> tuple[bool, bool]:
     if row is None:
         return False, False
     return bool(row[0]), bool(row[1])
-
-
-def _signature_insert_new(signature: Signature) -> Signature | None:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the signature with its id, or None if
-    this mailbox had already signed this petition (the one-signature-per-mailbox constraint).
-
-    One statement instead of a savepoint, the INSERT, its release (and a rollback for a repeat);
-    bulk_create(ignore_conflicts=True) would not return the id the mail needs."""
-    return row_insert_unless_exists(signature)
 
 
 # Mail that anyone can cause to be sent to any address, by typing it into a sign form. The daily
