@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Now, Upper
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Signature
+from foundation import inserts
 from foundation.inserts import row_insert, row_insert_unless_exists
 from members.models import Organization
 from outbox.models import Email
@@ -80,3 +83,34 @@ def test_what_save_refuses_is_refused_and_a_failed_insert_rolls_the_block_back(l
             row_insert(Email(kind="k", to="e@example.org", message_id="<same@example.org>"))
         assert transaction.get_rollback()  # as after save(): the block cannot commit half
     assert not Email.objects.filter(message_id="<same@example.org>").exists()
+
+
+def _email(to: str, **fields: object) -> Email:
+    fields.setdefault("kind", "k")
+    return Email(to=to, message_id=f"<{to}>", **fields)  # a message id is unique
+
+
+def _insert_prefix(sql: str) -> str:
+    return sql.split(" VALUES ", 1)[0]
+
+
+def test_the_statement_is_the_one_django_writes_and_is_built_once() -> None:
+    with CaptureQueriesContext(connection) as saved:
+        _email("f@example.org").save()
+    with CaptureQueriesContext(connection) as inserted:
+        row_insert(_email("g@example.org"))
+        row_insert(_email("h@example.org"))
+    first, second = (q["sql"] for q in inserted.captured_queries)
+    # Same columns in the same order, the same RETURNING: only the values differ.
+    assert _insert_prefix(first) == _insert_prefix(saved.captured_queries[-1]["sql"])
+    assert first.endswith('RETURNING "outbox_email"."id"')
+    assert _insert_prefix(first) == _insert_prefix(second)
+    assert inserts._statements[(Email, "default", None)].sql is not None
+
+
+def test_a_value_that_is_an_expression_is_written_by_djangos_insert() -> None:
+    # Django writes an expression as SQL; a parameter would fail to adapt or store its text.
+    email = row_insert(_email("i@example.org", kind=Upper(Value("expression.kind"))))
+    assert Email.objects.get(pk=email.pk).kind == "EXPRESSION.KIND"
+    signed_at = row_insert(_email("j@example.org", created_at=Now()))
+    assert Email.objects.filter(pk=signed_at.pk, created_at__isnull=False).exists()
