@@ -90,16 +90,15 @@ def _statement(model: type[models.Model], using: str, on_conflict: OnConflict | 
     ops = connection.ops
     compiler = models.sql.InsertQuery(model).get_compiler(using=using)
     columns = [field.get_col(meta.db_table, field) for field in returning]
+    returning_sql, returning_params = ops.returning_columns(list(returning))
     compilable = (
         connection.features.can_return_columns_from_insert
         and bool(fields)
         and not any(f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
         and not compiler.get_converters(columns)
+        and not returning_params
     )
     if not compilable:
-        return _Statement(sql=None, fields=fields, returning=returning)
-    returning_sql, returning_params = ops.returning_columns(list(returning))
-    if returning_params:
         return _Statement(sql=None, fields=fields, returning=returning)
     qn = compiler.quote_name
     conflict = ops.on_conflict_suffix_sql(list(fields), on_conflict, (), ())
