@@ -114,3 +114,20 @@ def test_a_value_that_is_an_expression_is_written_by_djangos_insert() -> None:
     assert Email.objects.get(pk=email.pk).kind == "EXPRESSION.KIND"
     signed_at = row_insert(_email("j@example.org", created_at=Now()))
     assert Email.objects.filter(pk=signed_at.pk, created_at__isnull=False).exists()
+
+
+def test_what_a_signer_types_is_a_value_never_sql(live) -> None:
+    # The statement's text is built once; what a form posts only ever reaches it as parameters.
+    typed = "O'Brien\"); DROP TABLE campaigns_signature; -- %s %(x)s {0}"
+    signature = row_insert(
+        Signature(
+            petition=live.petition,
+            name=typed,
+            email="typed@example.org",
+            email_digest="f" * 64,
+            country="DE",
+            city=typed,
+        )
+    )
+    stored = Signature.objects.get(pk=signature.pk)
+    assert (stored.name, stored.city) == (typed, typed)
